@@ -1,0 +1,1 @@
+"""hotfix-bot: runs a team's hotfix procedure in Slack."""
