@@ -1,2 +1,78 @@
-def main() -> None:
-    raise SystemExit("not yet")
+"""`hotfix-bot serve [--http --host H --port N]`: load settings, build the bot, serve until stopped."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, load_environment
+
+log = logging.getLogger("bot")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    load_dotenv(Path(".env"), os.environ)
+    try:
+        code = args.run(args)
+    except ConfigError as problem:
+        print(f"hotfix-bot: {problem}", file=sys.stderr)
+        code = 2
+    raise SystemExit(code)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotfix-bot", description="Runs your team's hotfix procedure in Slack.")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="serve Slack requests (Socket Mode, or HTTP with --http)")
+    serve.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz over HTTP")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot import wiring  # heavy imports only once settings are known to be fine
+    from bot.http import make_server
+
+    settings, config = load_environment(needs_app_token=not args.http)
+    bot = wiring.build(settings, config)
+    bot.start_workers()
+    try:
+        if args.http:
+            server = make_server(bot, host=args.host, port=args.port)
+            signal.signal(signal.SIGTERM, lambda *_: server.close())
+            log.info("serving Slack on http://%s:%s/slack/events", args.host, server.effective_port)
+            server.run()
+        else:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("connecting to Slack in Socket Mode")
+            SocketModeHandler(bot.app, settings.app_token).start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bot.stop()
+    return 0
+
+
+def load_dotenv(path: Path, environ: os._Environ | dict) -> None:
+    """KEY=VALUE lines from .env; the real environment wins."""
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        environ.setdefault(key.strip(), value)

@@ -1,0 +1,123 @@
+"""The hotfix itself: its stages, the decisions on it, what happened to it, and what must happen next."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from bot.domain.policy import Severity
+
+
+class Stage(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"  # declared; waiting for the roles the severity needs
+    APPROVED = "approved"  # every role approved; the branch is being cut
+    FIXING = "fixing"  # branch pushed; engineers commit the fix to it
+    IN_REVIEW = "in_review"  # one reviewer who is not the declarer, 1 h SLA
+    REVIEWED = "reviewed"  # review approved; ready to tag and deploy
+    DEPLOYING = "deploying"  # the release tag is being pushed
+    MONITORING = "monitoring"  # tag pushed; watching production until Stable or Roll back
+    MERGING_BACK = "merging_back"  # stable; merging into every target branch
+    MERGED = "merged"  # every target contains the fix; ready to close
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return _STAGE_LABELS[self]
+
+    @property
+    def is_active(self) -> bool:
+        return self not in (Stage.CLOSED, Stage.REJECTED)
+
+
+_STAGE_LABELS = {
+    Stage.AWAITING_APPROVAL: "Awaiting approval",
+    Stage.APPROVED: "Approved, cutting branch",
+    Stage.FIXING: "Fixing",
+    Stage.IN_REVIEW: "In review",
+    Stage.REVIEWED: "Review approved",
+    Stage.DEPLOYING: "Tagging & deploying",
+    Stage.MONITORING: "Monitoring",
+    Stage.MERGING_BACK: "Merging back",
+    Stage.MERGED: "Merged back, ready to close",
+    Stage.CLOSED: "Closed",
+    Stage.REJECTED: "Rejected",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One approver's approval or rejection, for one role."""
+
+    role: str
+    user_id: str
+    at: datetime
+    approved: bool = True
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Hotfix:
+    title: str
+    issue_id: str
+    severity: Severity
+    impact: str
+    risk: str
+    repo: str
+    branch: str
+    declared_by: str
+    declared_at: datetime
+    security: bool = False
+    override: bool = False
+    stage: Stage = Stage.AWAITING_APPROVAL
+    decisions: tuple[Decision, ...] = ()
+    number: int | None = None  # assigned by the store
+    base_ref: str | None = None
+    base_commit: str | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return f"HF-{self.number}" if self.number is not None else "HF-?"
+
+    @property
+    def approvals(self) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if d.approved)
+
+    @property
+    def rejection(self) -> Decision | None:
+        return next((d for d in self.decisions if not d.approved), None)
+
+    def decision_by(self, user_id: str) -> Decision | None:
+        return next((d for d in self.decisions if d.user_id == user_id), None)
+
+
+class EventKind(StrEnum):
+    DECLARED = "declared"
+    APPROVED = "approved"
+    FULLY_APPROVED = "fully_approved"
+    REJECTED = "rejected"
+    BRANCH_CUT = "branch_cut"
+    STEP_FAILED = "step_failed"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the incident's append-only audit trail."""
+
+    kind: EventKind
+    actor: str  # a Slack user ID, or "bot"
+    at: datetime
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+
+BOT = "bot"
+
+
+@dataclass(frozen=True)
+class CutBranch:
+    """Ask the git worker to cut and push the hotfix branch."""
+
+
+Effect = CutBranch

@@ -1,0 +1,99 @@
+"""Runs durable jobs from one queue: claims them once, runs lanes in parallel, retries with back-off."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from bot.service.clock import Clock
+from bot.store import jobs
+from bot.store.db import transaction
+from bot.store.jobs import Job
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Job], None]
+
+
+class RetryLater(Exception):
+    """A passing fault (Slack 429/5xx, git remote down): run the job again later."""
+
+    def __init__(self, reason: str, *, after: timedelta | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class JobRunner:
+    def __init__(
+        self, engine: Engine, queue: str, handlers: Mapping[str, Handler], clock: Clock, *,
+        worker_id: str, lease: timedelta = timedelta(minutes=10), threads: int = 4, poll_seconds: float = 1.0,
+        max_backoff: timedelta = timedelta(minutes=5), on_give_up: Callable[[Job, Exception], None] | None = None,
+    ) -> None:
+        self.engine, self.queue, self.handlers, self.clock = engine, queue, handlers, clock
+        self.worker_id, self.lease, self.poll_seconds, self.max_backoff = worker_id, lease, poll_seconds, max_backoff
+        self.on_give_up = on_give_up
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"{queue}-job")
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def run_pending(self) -> int:
+        """Run everything runnable now; returns how many jobs ran."""
+        ran = 0
+        while batch := jobs.claim(self.engine, queue=self.queue, worker=self.worker_id, now=self.clock.now(),
+                                  lease=self.lease):
+            list(self._pool.map(self._run, batch))
+            ran += len(batch)
+        return ran
+
+    def start(self) -> None:
+        jobs.release_all_claims(self.engine, queue=self.queue)
+        self._thread = threading.Thread(target=self._loop, name=f"{self.queue}-runner", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.run_pending()
+            except Exception:  # the loop must survive a database hiccup
+                log.exception("%s runner: claiming jobs failed; trying again", self.queue)
+            self._wakeup.wait(self.poll_seconds)
+            self._wakeup.clear()
+
+    def _run(self, job: Job) -> None:
+        handler = self.handlers.get(job.kind)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for {self.queue} job kind {job.kind!r}")
+            handler(job)
+        except RetryLater as fault:
+            delay = fault.after or self._backoff(job.attempts)
+            log.warning("%s job %s (%s) will retry in %s: %s", self.queue, job.id, job.kind, delay, fault)
+            jobs.retry_later(self.engine, job.id, at=self.clock.now() + delay, error=str(fault))
+            return
+        except Exception as error:
+            log.exception("%s job %s (%s) failed for good", self.queue, job.id, job.kind)
+            with transaction(self.engine) as session:
+                jobs.give_up(session, job.id, now=self.clock.now(), error=repr(error))
+            if self.on_give_up:
+                self.on_give_up(job, error)
+            return
+        with transaction(self.engine) as session:
+            jobs.finish(session, job.id, now=self.clock.now())
+
+    def _backoff(self, attempts: int) -> timedelta:
+        return min(timedelta(seconds=2 ** min(attempts - 1, 16)), self.max_backoff)

@@ -1,0 +1,70 @@
+"""Delivers the Slack outbox: the status message (posted once, then updated in place) and thread replies."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.hotfix import Hotfix
+from bot.service.hotfixes import HotfixService
+from bot.service.runner import Handler, RetryLater
+from bot.slack import views
+from bot.store.jobs import Job
+
+log = logging.getLogger(__name__)
+
+
+class SlackDelivery:
+    def __init__(self, service: HotfixService, client: WebClient, *, channel: str, security_channel: str | None) -> None:
+        self.service = service
+        self.client = client
+        self.channel = channel
+        self.security_channel = security_channel
+
+    @property
+    def handlers(self) -> dict[str, Handler]:
+        return {"status": self.post_status, "announce": self.announce}
+
+    def post_status(self, job: Job) -> None:
+        hotfix = self.service.get(f"HF-{job.hotfix_id}")
+        self._status(hotfix)
+
+    def announce(self, job: Job) -> None:
+        hotfix = self.service.get(f"HF-{job.hotfix_id}")
+        event = self.service.event(job.payload["event_id"])
+        message = views.announcement(event, hotfix, self.service.policy.approvals) if event else None
+        if message is None:
+            return
+        channel, thread_ts = self.service.status_message_of(hotfix) or self._status(hotfix)
+        self._call("chat_postMessage", channel=channel, thread_ts=thread_ts, **message.as_kwargs())
+
+    def _status(self, hotfix: Hotfix) -> tuple[str, str]:
+        message = views.status_message(hotfix, self.service.policy.approvals)
+        if where := self.service.status_message_of(hotfix):
+            try:
+                self._call("chat_update", channel=where[0], ts=where[1], **message.as_kwargs())
+                return where
+            except SlackApiError as err:
+                if err.response.get("error") != "message_not_found":
+                    raise
+                log.warning("%s: status message was deleted; posting a new one", hotfix.key)
+        channel = self.security_channel if hotfix.security and self.security_channel else self.channel
+        response = self._call("chat_postMessage", channel=channel, **message.as_kwargs())
+        self.service.remember_status_message(hotfix, channel=response["channel"], ts=response["ts"])
+        return response["channel"], response["ts"]
+
+    def _call(self, method: str, **kwargs):
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except SlackApiError as err:
+            status = err.response.status_code
+            if status == 429:
+                retry_after = int(err.response.headers.get("Retry-After", "1") or 1)
+                raise RetryLater(f"Slack rate limit on {method}", after=timedelta(seconds=retry_after)) from err
+            if status >= 500:
+                raise RetryLater(f"Slack answered {status} to {method}") from err
+            raise
+        except OSError as err:  # connection refused, DNS, timeouts
+            raise RetryLater(f"Slack unreachable for {method}: {err}") from err

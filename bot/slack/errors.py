@@ -1,0 +1,39 @@
+"""The one error handler: a refusal becomes a polite message to the person; anything else an apology and a log."""
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.transitions import Refused
+
+log = logging.getLogger(__name__)
+
+SORRY = "Sorry, that failed on our side and nothing was changed. Try again in a minute; the error is logged."
+
+
+def register(app: App) -> None:
+    @app.error
+    def on_error(error: Exception, body: dict, client: WebClient) -> None:
+        if isinstance(error, Refused):
+            tell(client, body, str(error))
+            return
+        log.error("unhandled error for %s: %r", body.get("type", "request"), error, exc_info=error)
+        tell(client, body, SORRY)
+
+
+def tell(client: WebClient, body: dict, text: str) -> None:
+    """An ephemeral note in the channel where the person clicked, else a direct message."""
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+    if not user:
+        return
+    try:
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+        else:
+            client.chat_postMessage(channel=user, text=text)
+    except SlackApiError as err:
+        log.warning("could not tell %s: %s", user, err.response.get("error"))

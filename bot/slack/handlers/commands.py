@@ -1,0 +1,51 @@
+"""/hotfix and its subcommands."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.domain.transitions import Refused
+from bot.service.hotfixes import HotfixService
+from bot.slack import views
+from bot.slack.views import Message
+
+Subcommand = Callable[[HotfixService, str], Message]
+
+
+def register(app: App, service: HotfixService) -> None:
+    @app.command("/hotfix")
+    def on_hotfix_command(ack: Ack, command: dict, client: WebClient) -> None:
+        verb, _, rest = command.get("text", "").strip().partition(" ")
+        if verb.lower() == "declare":
+            ack()  # the trigger_id lives 3 s: open the modal straight away
+            client.views_open(trigger_id=command["trigger_id"], view=views.declare_modal(service.repos, title=rest.strip()))
+            return
+        answer = SUBCOMMANDS.get(verb.lower(), _unknown)
+        try:
+            reply = answer(service, rest.strip())
+        except Refused as refusal:
+            reply = Message(str(refusal))
+        ack(response_type="ephemeral", **reply.as_kwargs())
+
+
+def _status(service: HotfixService, rest: str) -> Message:
+    if not rest:
+        return Message("Which one? `/hotfix status HF-12`. `/hotfix list` shows the active ones.")
+    return views.status_summary(service.get(rest.split()[0]), service.policy.approvals)
+
+
+def _list(service: HotfixService, _rest: str) -> Message:
+    return views.active_list(service.active())
+
+
+def _help(_service: HotfixService, _rest: str) -> Message:
+    return Message(views.HELP)
+
+
+def _unknown(_service: HotfixService, _rest: str) -> Message:
+    return Message("I don't know that one.\n" + views.HELP)
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {"status": _status, "list": _list, "help": _help, "": _help}

@@ -1,0 +1,116 @@
+"""Rows <-> domain objects for one unit of work. Nothing outside bot/store sees a row."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.domain.hotfix import Decision, Event, EventKind, Hotfix, Stage
+from bot.domain.policy import Severity
+from bot.store.tables import DecisionRow, EventRow, HotfixRow
+
+_COPIED = (
+    "title", "issue_id", "impact", "risk", "repo", "branch", "declared_by", "declared_at",
+    "security", "override", "base_ref", "base_commit", "closed_at",
+)
+
+
+class StaleWrite(Exception):
+    """Another writer saved this hotfix since we read it; the use case is retried."""
+
+
+class HotfixStore:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._versions: dict[int, int] = {}
+
+    def add(self, hotfix: Hotfix, *, request_key: str | None = None) -> Hotfix:
+        row = HotfixRow(severity=hotfix.severity.value, stage=hotfix.stage.value, request_key=request_key,
+                        **{name: getattr(hotfix, name) for name in _COPIED})
+        self.session.add(row)
+        self.session.flush()
+        self._versions[row.id] = row.version
+        self._add_decisions(row.id, hotfix.decisions)
+        return self._to_domain(row, hotfix.decisions)
+
+    def by_request_key(self, request_key: str) -> Hotfix | None:
+        row = self.session.exec(select(HotfixRow).where(HotfixRow.request_key == request_key)).first()
+        return self._hydrate(row)
+
+    def get(self, number: int, *, for_update: bool = False) -> Hotfix | None:
+        query = select(HotfixRow).where(HotfixRow.id == number)
+        if for_update:
+            query = query.with_for_update()
+        return self._hydrate(self.session.exec(query).first())
+
+    def active(self) -> list[Hotfix]:
+        inactive = [Stage.CLOSED.value, Stage.REJECTED.value]
+        rows = self.session.exec(select(HotfixRow).where(col(HotfixRow.stage).not_in(inactive)).order_by(HotfixRow.id))
+        return [self._hydrate(row) for row in rows.all()]
+
+    def save(self, before: Hotfix, after: Hotfix) -> None:
+        number = after.number
+        assert number is not None and number in self._versions, "save() takes a hotfix loaded in this unit of work"
+        version = self._versions[number]
+        changes = {name: getattr(after, name) for name in _COPIED} | {"stage": after.stage.value}
+        result = self.session.execute(
+            update(HotfixRow)
+            .where(HotfixRow.id == number, HotfixRow.version == version)
+            .values(version=version + 1, **changes)
+        )
+        if result.rowcount != 1:
+            raise StaleWrite(after.key)
+        self._versions[number] = version + 1
+        self._add_decisions(number, after.decisions[len(before.decisions):])
+
+    def append_events(self, number: int, events: tuple[Event, ...]) -> list[int]:
+        rows = [
+            EventRow(hotfix_id=number, kind=e.kind.value, actor=e.actor, at=e.at, detail=json.dumps(dict(e.detail)))
+            for e in events
+        ]
+        self.session.add_all(rows)
+        self.session.flush()
+        return [row.id for row in rows]
+
+    def events(self, number: int) -> list[Event]:
+        rows = self.session.exec(select(EventRow).where(EventRow.hotfix_id == number).order_by(EventRow.id))
+        return [self._event(row) for row in rows.all()]
+
+    def event(self, event_id: int) -> Event | None:
+        row = self.session.get(EventRow, event_id)
+        return self._event(row) if row else None
+
+    def status_message(self, number: int) -> tuple[str, str] | None:
+        row = self.session.get(HotfixRow, number)
+        return (row.status_channel, row.status_ts) if row and row.status_ts else None
+
+    def set_status_message(self, number: int, channel: str, ts: str) -> None:
+        self.session.execute(update(HotfixRow).where(HotfixRow.id == number).values(status_channel=channel, status_ts=ts))
+
+    def _add_decisions(self, number: int, decisions: tuple[Decision, ...]) -> None:
+        self.session.add_all(
+            DecisionRow(hotfix_id=number, role=d.role, user_id=d.user_id, approved=d.approved, reason=d.reason, at=d.at)
+            for d in decisions
+        )
+        self.session.flush()
+
+    def _hydrate(self, row: HotfixRow | None) -> Hotfix | None:
+        if row is None:
+            return None
+        self._versions[row.id] = row.version
+        decisions = self.session.exec(
+            select(DecisionRow).where(DecisionRow.hotfix_id == row.id).order_by(DecisionRow.id)
+        ).all()
+        return self._to_domain(row, tuple(Decision(d.role, d.user_id, d.at, d.approved, d.reason) for d in decisions))
+
+    @staticmethod
+    def _to_domain(row: HotfixRow, decisions: tuple[Decision, ...]) -> Hotfix:
+        return Hotfix(
+            number=row.id, severity=Severity(row.severity), stage=Stage(row.stage), decisions=decisions,
+            **{name: getattr(row, name) for name in _COPIED},
+        )
+
+    @staticmethod
+    def _event(row: EventRow) -> Event:
+        return Event(EventKind(row.kind), row.actor, row.at, json.loads(row.detail))

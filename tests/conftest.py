@@ -1,0 +1,103 @@
+"""Fixtures: the real bot on a temp SQLite file, over signed HTTP, with Slack's Web API faked over HTTP."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, load_config
+from bot.service.clock import ManualClock
+from bot.wiring import Bot, build
+from tests.support.driver import Driver
+from tests.support.fake_slack import FakeSlack
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+
+CONFIG = """
+[slack]
+channel = "C0HOTFIX"
+
+[[repos]]
+name = "payments"
+url = "{remote}"
+flow = "production-tag"
+production_tag = "v*"
+main = "main"
+merge_back = ["main", "develop"]
+
+[approvals]
+critical = ["engineering_manager", "oncall_lead", "cto"]
+high = ["engineering_manager", "oncall_lead"]
+
+[roles]
+engineering_manager = ["UEM"]
+oncall_lead = ["ULEAD"]
+cto = ["UCTO"]
+reviewer = ["UREV1", "UREV2"]
+
+[timers]
+review_sla = "1h"
+monitoring_window = "30m"
+merge_back_due = "30m"
+"""
+
+
+@pytest.fixture(autouse=True)
+def _no_developer_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL",
+                 "HOTFIX_CONFIG", "HOTFIX_WORKDIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack(valid_tokens=[TOKEN]) as fake:
+        yield fake
+        fake.assert_no_problems()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def remote_url(tmp_path: Path) -> str:
+    return f"file://{tmp_path}/remote/payments.git"
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, remote_url: str) -> Path:
+    path = tmp_path / "hotfix.toml"
+    path.write_text(CONFIG.format(remote=remote_url))
+    return path
+
+
+@pytest.fixture
+def env(tmp_path: Path, slack: FakeSlack, config_path: Path) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/hotfix.db",
+        "HOTFIX_CONFIG": str(config_path),
+        "HOTFIX_WORKDIR": str(tmp_path / "work"),
+    }
+
+
+@pytest.fixture
+def bot(env: dict[str, str], clock: ManualClock) -> Iterator[Bot]:
+    settings = Settings.from_env(env)
+    running = build(settings, load_config(settings.config_path), clock=clock, poll_seconds=0.05)
+    running.start_workers()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def driver(bot: Bot, slack: FakeSlack) -> Iterator[Driver]:
+    http = Driver(bot, slack, SECRET)
+    yield http
+    http.close()

@@ -1,0 +1,52 @@
+"""Declare -> approve -> Approved, as the channel sees it, through signed HTTP and the fake Web API."""
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.store.tables import DecisionRow, EventRow, JobRow
+from tests.support.driver import Driver
+
+
+def test_critical_hotfix_needs_three_roles_then_is_approved_and_queues_the_branch(driver: Driver) -> None:
+    hotfix = driver.declare(user="UDEV", severity="critical", title="Checkout returns 500")
+
+    assert hotfix.key == "HF-1"
+    status = driver.status_text(hotfix)
+    assert "CRITICAL" in status and "Checkout returns 500" in status and "Awaiting approval" in status
+    assert "⏳ Engineering manager" in status and "⏳ CTO" in status
+    driver.settle()
+    assert "needs approval from: Engineering manager (<@UEM>); On-call lead (<@ULEAD>); CTO (<@UCTO>)" in driver.thread(hotfix)[0]
+
+    for user in ("UEM", "ULEAD"):
+        assert driver.click("Approve", hotfix, user=user).status == 200
+    driver.settle()
+    assert "Awaiting approval" in driver.status_text(hotfix)
+    assert driver.thread(hotfix)[-1].startswith("✅ <@ULEAD> approved as On-call lead (2 of 3). Still needed: CTO.")
+
+    driver.click("Approve", hotfix, user="UCTO")
+    driver.settle()
+    status = driver.status_text(hotfix)
+    assert "Approved, cutting branch" in status
+    assert "✅ CTO: <@UCTO>" in status
+    assert "Approve" not in [e["text"]["text"] for b in driver.slack.message(hotfix.channel, hotfix.ts)["blocks"]
+                             for e in b.get("elements", []) if e.get("type") == "button"]
+    assert "All approvals in: HF-1 is approved. Cutting `hotfix/PROD-501-checkout-returns-500` now." in driver.thread(hotfix)[-1]
+
+    with Session(driver.bot.engine) as session:
+        decisions = session.exec(select(DecisionRow).order_by(DecisionRow.id)).all()
+        assert [(d.role, d.user_id, d.approved) for d in decisions] == [
+            ("engineering_manager", "UEM", True), ("oncall_lead", "ULEAD", True), ("cto", "UCTO", True)]
+        assert all(d.at.tzinfo is not None for d in decisions)
+        kinds = [e.kind for e in session.exec(select(EventRow).order_by(EventRow.id)).all()]
+        assert kinds == ["declared", "approved", "approved", "approved", "fully_approved"]
+        git_jobs = session.exec(select(JobRow).where(JobRow.queue == "git")).all()
+        assert [(j.kind, j.lane) for j in git_jobs] == [("cut_branch", "git:payments")]
+
+
+def test_high_hotfix_is_approved_after_two_roles(driver: Driver) -> None:
+    hotfix = driver.declare(severity="high")
+    driver.click("Approve", hotfix, user="ULEAD")
+    driver.click("Approve", hotfix, user="UEM")
+    driver.settle()
+    assert "Approved, cutting branch" in driver.status_text(hotfix)
+    assert "(2 of 2)" in driver.thread(hotfix)[-2]

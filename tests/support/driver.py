@@ -1,0 +1,177 @@
+"""Drives the real bot the way Slack does: signed HTTP requests to /slack/events, Web API calls to FakeSlack."""
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.http import make_server
+from bot.wiring import Bot
+from tests.support import payloads
+from tests.support.fake_slack import FakeSlack
+from tests.support.signing import signed_headers
+
+CHANNEL = "C0HOTFIX"
+
+
+@dataclass
+class Answer:
+    status: int
+    body: str
+    elapsed: float
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body) if self.body else {}
+
+    @property
+    def text(self) -> str:
+        return self.json().get("text", "") if self.body.startswith("{") else self.body
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A declared hotfix as the channel sees it: its key and its status message."""
+
+    key: str
+    channel: str
+    ts: str
+
+
+class Driver:
+    def __init__(self, bot: Bot, slack: FakeSlack, secret: str) -> None:
+        self.bot, self.slack, self.secret = bot, slack, secret
+        self._server = make_server(bot, host="127.0.0.1", port=0, threads=4)
+        self.port = self._server.effective_port
+        self._thread = threading.Thread(target=self._server.run, name="bot-http", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.close()
+        self._thread.join(timeout=5)
+
+    # --- raw HTTP -------------------------------------------------------------------------------------------------
+    def post(self, body: str, *, headers: dict[str, str] | None = None, timestamp: int | None = None) -> Answer:
+        headers = headers if headers is not None else signed_headers(self.secret, body, timestamp=timestamp)
+        return self.request("POST", "/slack/events", body, headers)
+
+    def request(self, method: str, path: str, body: str = "", headers: dict[str, str] | None = None) -> Answer:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        started = time.perf_counter()
+        try:
+            connection.request(method, path, body=body.encode(), headers=headers or {})
+            response = connection.getresponse()
+            text = response.read().decode()
+        finally:
+            connection.close()
+        return Answer(response.status, text, time.perf_counter() - started)
+
+    # --- what people do -----------------------------------------------------------------------------------------
+    def command(self, text: str, *, user: str) -> Answer:
+        return self.post(payloads.slash_command(text, user_id=user, response_url=self.slack.response_url()))
+
+    def submit_declaration(self, *, user: str, view_id: str | None = None, **fields: Any) -> Answer:
+        return self.post(payloads.view_submission("hotfix_declare", declaration_state(**fields), user_id=user,
+                                                  view_id=view_id))
+
+    def declare(self, *, user: str = "UDEV", **fields: Any) -> Posted:
+        before = len(self.slack.calls_to("chat.postMessage"))
+        answer = self.submit_declaration(user=user, **fields)
+        assert answer.status == 200 and not answer.body, answer
+        posts = self.slack.wait_for("chat.postMessage", count=before + 1)
+        key = next(c for c in posts[before:] if "thread_ts" not in c.args)["text"].split(" ", 1)[0]
+        channel, ts = eventually(lambda: self.bot.service.status_message_of(self.bot.service.get(key)))
+        return Posted(key, channel, ts)
+
+    def click(self, label: str, hotfix: Posted, *, user: str) -> Answer:
+        message = self.slack.message(hotfix.channel, hotfix.ts)
+        button = find_button(message, label)
+        return self.post(payloads.block_actions(button["action_id"], button.get("value", ""), user_id=user,
+                                                channel_id=hotfix.channel, message_ts=hotfix.ts, message=message,
+                                                response_url=self.slack.response_url()))
+
+    def submit_reason(self, hotfix: Posted, reason: str, *, user: str) -> Answer:
+        state = {"reason": {"value": payloads.text_input_state(reason)}}
+        return self.post(payloads.view_submission("hotfix_reject", state, user_id=user, private_metadata=hotfix.key))
+
+    # --- what people see ------------------------------------------------------------------------------------------
+    def settle(self) -> None:
+        """Wait until every queued job has run (200 means acked, not done)."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            if self.bot.run_pending() == 0 and not self._busy():
+                return
+        raise AssertionError("jobs still running after 10 s")
+
+    def status_text(self, hotfix: Posted) -> str:
+        return message_text(self.slack.message(hotfix.channel, hotfix.ts))
+
+    def thread(self, hotfix: Posted) -> list[str]:
+        return [m.get("text", "") for m in self.slack.thread(hotfix.channel, hotfix.ts)]
+
+    def ephemerals(self, user: str) -> list[str]:
+        return [c["text"] for c in self.slack.calls_to("chat.postEphemeral", user=user)]
+
+    def _busy(self) -> bool:
+        from bot.store import jobs
+        return any(jobs.count(self.bot.engine, queue=q, state=jobs.RUNNING) for q in self.bot.runners)
+
+
+def declaration_state(*, title: str = "Checkout returns 500", issue_id: str = "PROD-501", severity: str | None = "high",
+                      impact: str = "All card payments fail", risk: str = "Revenue loss every minute",
+                      repo: str | None = "payments", security: bool = False, override: bool = False) -> dict:
+    def checked(on: bool) -> dict:
+        return {"value": {"type": "checkboxes", "selected_options": [{"value": "yes"}] if on else []}}
+
+    return {
+        "title": {"value": payloads.text_input_state(title)},
+        "issue_id": {"value": payloads.text_input_state(issue_id)},
+        "severity": {"value": payloads.select_state(severity)},
+        "impact": {"value": payloads.text_input_state(impact)},
+        "risk": {"value": payloads.text_input_state(risk)},
+        "repo": {"value": payloads.select_state(repo)},
+        "security": checked(security),
+        "override": checked(override),
+    }
+
+
+def find_button(message: dict | None, label: str) -> dict:
+    for block in (message or {}).get("blocks", []):
+        for element in block.get("elements", []) or []:
+            if element.get("type") == "button" and element["text"]["text"] == label:
+                return element
+    raise AssertionError(f"no {label!r} button on the message: {message_text(message)!r}")
+
+
+def message_text(message: dict | None) -> str:
+    """Everything a person reads in a message: its text and every text inside its blocks."""
+    if not message:
+        return ""
+    parts = [message.get("text", "")]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
+                parts.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(message.get("blocks", []))
+    return "\n".join(parts)
+
+
+def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            assert result, "condition not met in time"
+            return result
+        time.sleep(0.02)
