@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bot.domain.durations import parse_duration
 from bot.domain.policy import DEFAULT_REQUIRED_ROLES, ApprovalPolicy, Policy, Severity, TimeTargets
@@ -59,10 +60,13 @@ class TimersSection(_Strict):
     merge_back_due: timedelta = TimeTargets.merge_back_due
     postmortem_due: timedelta = TimeTargets.postmortem_due
     reminder_repeat: timedelta = TimeTargets.reminder_repeat
+    quiet_hours: tuple[int, int] | None = None  # "22:00-07:00", UTC
 
     @field_validator("*", mode="before")
     @classmethod
-    def _parse(cls, value: Any) -> Any:
+    def _parse(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "quiet_hours":
+            return parse_quiet_hours(value) if isinstance(value, str) else value
         return parse_duration(value) if isinstance(value, str) else value
 
 
@@ -158,6 +162,13 @@ def load_config(path: Path) -> HotfixConfig:
 def load_environment(env: Mapping[str, str] | None = None, *, needs_app_token: bool = False) -> tuple[Settings, HotfixConfig]:
     settings = Settings.from_env(os.environ if env is None else env, needs_app_token=needs_app_token)
     return settings, load_config(settings.config_path)
+
+
+def parse_quiet_hours(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d{1,2}):00\s*-\s*(\d{1,2}):00\s*", text)
+    if not match or not all(0 <= int(h) < 24 for h in match.groups()):
+        raise ValueError('write quiet hours as "22:00-07:00" (whole hours, UTC)')
+    return int(match.group(1)), int(match.group(2))
 
 
 def _required(env: Mapping[str, str], name: str, where: str) -> str:

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlalchemy import Engine
 
 from bot.config import HotfixConfig, Settings
 from bot.service.clock import Clock, SystemClock
-from bot.service.hotfixes import GIT, SLACK, HotfixService
+from bot.service.hotfixes import GIT, SLACK, TIMERS, HotfixService
+from bot.scheduling.scheduler import TimerScheduler
 from bot.service.runner import JobRunner
 from bot.slack import errors
 from bot.slack.delivery import SlackDelivery
@@ -27,13 +29,16 @@ class Bot:
     engine: Engine
     service: HotfixService
     app: App
+    timers: TimerScheduler
     runners: dict[str, JobRunner] = field(default_factory=dict)
 
     def start_workers(self) -> None:
         for runner in self.runners.values():
             runner.start()
+        self.timers.start()
 
     def stop(self) -> None:
+        self.timers.stop()
         for runner in self.runners.values():
             runner.stop()
         self.engine.dispose()
@@ -50,31 +55,35 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
     create_schema(engine)
-    runners: dict[str, JobRunner] = {}
+    wakers: dict[str, Callable[[], None]] = {}
     service = HotfixService(engine, config.policy(), config.repo_names, clock,
-                            wake=lambda queue: runners[queue].wake() if queue in runners else None)
+                            wake=lambda queue: wakers[queue]() if queue in wakers else None)
+    timers = TimerScheduler(service, clock)
     app = _bolt_app(settings)
     errors.register(app)
     register_all(app, service)
-    delivery = SlackDelivery(service, _web_client(settings, retries=False), channel=config.slack.channel,
+    delivery = SlackDelivery(service, _web_client(settings, timeout=10), channel=config.slack.channel,
                              security_channel=config.slack.security_channel)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
-    runners[SLACK] = JobRunner(engine, SLACK, delivery.handlers, clock, worker_id=worker_id, poll_seconds=poll_seconds)
-    runners[GIT] = JobRunner(engine, GIT, {}, clock, worker_id=worker_id, poll_seconds=poll_seconds)
-    return Bot(settings, config, engine, service, app, runners)
+    runners = {
+        SLACK: JobRunner(engine, SLACK, delivery.handlers, clock, worker_id=worker_id, poll_seconds=poll_seconds),
+        GIT: JobRunner(engine, GIT, {}, clock, worker_id=worker_id, poll_seconds=poll_seconds),
+    }
+    wakers.update({queue: runner.wake for queue, runner in runners.items()}, **{TIMERS: timers.wake})
+    return Bot(settings, config, engine, service, app, timers, runners)
 
 
 def _bolt_app(settings: Settings) -> App:
     return App(
-        token=settings.bot_token,
         signing_secret=settings.signing_secret,
-        client=_web_client(settings, retries=True),
+        client=_web_client(settings, timeout=2),  # inside Slack's 3 s: views.open, ephemeral refusals
         token_verification_enabled=False,  # `hotfix-bot doctor` checks the token; start-up must not need Slack
+        # Listeners only touch the database and queue the rest, so they finish in milliseconds; answering after
+        # they return also avoids Bolt's race where an error right after ack() loses the acknowledgement.
+        process_before_response=True,
     )
 
 
-def _web_client(settings: Settings, *, retries: bool) -> WebClient:
-    handlers = [ConnectionErrorRetryHandler(max_retry_count=2)]
-    if retries:
-        handlers.append(ServerErrorRetryHandler(max_retry_count=1))
-    return WebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=handlers)
+def _web_client(settings: Settings, *, timeout: int) -> WebClient:
+    retries = [ConnectionErrorRetryHandler(max_retry_count=1)]
+    return WebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=timeout, retry_handlers=retries)

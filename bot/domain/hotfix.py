@@ -5,8 +5,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Union
 
 from bot.domain.policy import Severity
+from bot.domain.timers import CancelTimers, DelayTimer, StartTimer
 
 
 class Stage(StrEnum):
@@ -100,6 +102,8 @@ class EventKind(StrEnum):
     REJECTED = "rejected"
     BRANCH_CUT = "branch_cut"
     STEP_FAILED = "step_failed"
+    REMINDED = "reminded"
+    SNOOZED = "snoozed"
 
 
 @dataclass(frozen=True)
@@ -120,4 +124,4 @@ class CutBranch:
     """Ask the git worker to cut and push the hotfix branch."""
 
 
-Effect = CutBranch
+Effect = Union[CutBranch, StartTimer, CancelTimers, DelayTimer]

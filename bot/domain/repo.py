@@ -25,6 +25,9 @@ class RepoSpec:
     merge_back: tuple[str, ...] = ("main", "develop")
 
     def __post_init__(self) -> None:
+        # Config files hand us plain strings and lists; keep the declared types.
+        object.__setattr__(self, "flow", Flow(self.flow))
+        object.__setattr__(self, "merge_back", tuple(self.merge_back))
         if not _SAFE_NAME.match(self.name) or ".." in self.name:
             raise ValueError(f"Repository name {self.name!r} may only use letters, digits, '.', '_' and '-'.")
         if not self.url or self.url.startswith("-"):

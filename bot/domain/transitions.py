@@ -7,7 +7,8 @@ from datetime import datetime
 from bot.domain.declaration import Declaration
 from bot.domain.hotfix import BOT, CutBranch, Decision, Effect, Event, EventKind, Hotfix, Stage
 from bot.domain.naming import branch_name, validate_issue_id
-from bot.domain.policy import ApprovalPolicy, role_label
+from bot.domain.policy import ApprovalPolicy, TimeTargets, role_label
+from bot.domain.timers import CancelTimers, StartTimer, TimerKind
 
 REASON_MAX = 500
 
@@ -23,7 +24,7 @@ class Outcome:
     effects: tuple[Effect, ...] = ()
 
 
-def declare(form: Declaration, *, declared_by: str, now: datetime) -> Outcome:
+def declare(form: Declaration, *, declared_by: str, now: datetime, times: TimeTargets = TimeTargets()) -> Outcome:
     """Caller has checked form.problems(); a severity is present."""
     assert form.severity is not None
     issue_id = validate_issue_id(form.issue_id)
@@ -41,7 +42,8 @@ def declare(form: Declaration, *, declared_by: str, now: datetime) -> Outcome:
         override=form.override,
     )
     detail = {"severity": hotfix.severity.label, "issue_id": issue_id}
-    return Outcome(hotfix, (Event(EventKind.DECLARED, declared_by, now, detail),))
+    escalate = StartTimer(TimerKind.APPROVAL_ESCALATION, times.approval_escalation)
+    return Outcome(hotfix, (Event(EventKind.DECLARED, declared_by, now, detail),), (escalate,))
 
 
 def approve(hotfix: Hotfix, *, user_id: str, policy: ApprovalPolicy, now: datetime) -> Outcome:
@@ -54,7 +56,7 @@ def approve(hotfix: Hotfix, *, user_id: str, policy: ApprovalPolicy, now: dateti
         return Outcome(approved, tuple(events))
     approved = replace(approved, stage=Stage.APPROVED)
     events.append(Event(EventKind.FULLY_APPROVED, BOT, now))
-    return Outcome(approved, tuple(events), (CutBranch(),))
+    return Outcome(approved, tuple(events), (CutBranch(), CancelTimers((TimerKind.APPROVAL_ESCALATION,))))
 
 
 def check_may_reject(hotfix: Hotfix, *, user_id: str, policy: ApprovalPolicy) -> str:
@@ -71,7 +73,8 @@ def reject(hotfix: Hotfix, *, user_id: str, reason: str, policy: ApprovalPolicy,
         raise Refused(f"Keep the reason under {REASON_MAX} characters.")
     decision = Decision(role, user_id, now, approved=False, reason=reason)
     rejected = replace(hotfix, decisions=(*hotfix.decisions, decision), stage=Stage.REJECTED, closed_at=now)
-    return Outcome(rejected, (Event(EventKind.REJECTED, user_id, now, {"role": role, "reason": reason}),))
+    event = Event(EventKind.REJECTED, user_id, now, {"role": role, "reason": reason})
+    return Outcome(rejected, (event,), (CancelTimers(tuple(TimerKind)),))
 
 
 def record_branch_cut(hotfix: Hotfix, *, base_ref: str, base_commit: str, now: datetime) -> Outcome:

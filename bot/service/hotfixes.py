@@ -5,22 +5,24 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.domain import transitions
+from bot.domain import reminders, transitions
 from bot.domain.declaration import Declaration, Field
 from bot.domain.hotfix import CutBranch, Effect, Event, Hotfix
+from bot.domain.timers import CancelTimers, DelayTimer, StartTimer, Timer, TimerKind, end_of_quiet_hours
 from bot.domain.policy import Policy
 from bot.domain.transitions import Outcome, Refused
 from bot.service.clock import Clock
-from bot.store import jobs
+from bot.store import jobs, timer_store
 from bot.store.db import reading, transaction
 from bot.store.hotfix_store import HotfixStore, StaleWrite
 
-SLACK, GIT = "slack", "git"
+SLACK, GIT, TIMERS = "slack", "git", "timers"
+_TIMER_BATCH = 200
 _KEY = re.compile(r"^(?:HF-?)?(\d{1,9})$", re.IGNORECASE)
 _ATTEMPTS_ON_CONFLICT = 3
 
@@ -86,7 +88,7 @@ class HotfixService:
         with self._unit() as unit:
             if request_key and (earlier := unit.store.by_request_key(request_key)):
                 return earlier  # Slack resent the submission
-            outcome = transitions.declare(form, declared_by=declared_by, now=self.clock.now())
+            outcome = transitions.declare(form, declared_by=declared_by, now=self.clock.now(), times=self.policy.times)
             hotfix = unit.store.add(outcome.hotfix, request_key=request_key)
             self._queue_status(unit, hotfix)
             self._record(unit, hotfix, outcome)
@@ -109,6 +111,46 @@ class HotfixService:
         return self._move(
             key, lambda h, now: transitions.record_branch_cut(h, base_ref=base_ref, base_commit=base_commit, now=now)
         )
+
+    def snooze(self, key: str, kind: str, *, user_id: str, by: timedelta) -> Hotfix:
+        if kind not in TimerKind._value2member_map_:
+            raise Refused("That reminder no longer exists; nothing to snooze.")
+        return self._move(key, lambda h, now: reminders.snooze(h, TimerKind(kind), user_id=user_id, by=by,
+                                                                policy=self.policy, now=now))
+
+    # --- time --------------------------------------------------------------------------------------------------
+    def fire_due_timers(self) -> int:
+        """Fire every timer due now, each exactly once across processes; returns how many fired."""
+        fired = 0
+        while True:
+            now = self.clock.now()
+            with self._unit() as unit:
+                due = timer_store.due(unit.session, now=now, limit=_TIMER_BATCH)
+                for hotfix_id, timer in due:
+                    if timer_store.claim(unit.session, timer.id, now=now):
+                        self._fire(unit, hotfix_id, timer, now)
+                        fired += 1
+            if len(due) < _TIMER_BATCH:
+                return fired
+
+    def next_timer_due(self) -> datetime | None:
+        with reading(self.engine) as session:
+            return timer_store.next_due(session)
+
+    def pending_timers(self, hotfix: Hotfix) -> list[Timer]:
+        with reading(self.engine) as session:
+            return timer_store.pending(session, hotfix_id=hotfix.number)
+
+    def _fire(self, unit: _Unit, hotfix_id: int, timer: Timer, now: datetime) -> None:
+        hotfix = unit.store.get(hotfix_id, for_update=True)
+        if hotfix is None:
+            return
+        if reminders.quiet_for(hotfix, now, self.policy):
+            timer_store.arm(unit.session, hotfix_id=hotfix_id, kind=timer.kind, round=timer.round, now=now,
+                            due_at=end_of_quiet_hours(now, self.policy.times.quiet_hours))
+            return
+        outcome = reminders.remind(hotfix, timer, policy=self.policy, now=now)
+        self._record(unit, hotfix, outcome)
 
     # --- plumbing ------------------------------------------------------------------------------------------
     def _move(self, key: str, move: Callable[[Hotfix, datetime], Outcome]) -> Hotfix:
@@ -141,8 +183,10 @@ class HotfixService:
         """Audit events, a thread reply for each, the status message refreshed, and the effects queued."""
         if not outcome.events and not outcome.effects:
             return
-        for event_id in unit.store.append_events(hotfix.number, outcome.events):
+        for event_id, event in zip(unit.store.append_events(hotfix.number, outcome.events), outcome.events):
             self._queue(unit, SLACK, f"slack:{hotfix.key}", "announce", hotfix, {"event_id": event_id})
+            for user in filter(None, event.detail.get("users", "").split(",")):
+                self._queue(unit, SLACK, f"slack:{hotfix.key}", "dm", hotfix, {"event_id": event_id, "user": user})
         self._queue_status(unit, hotfix)
         for effect in outcome.effects:
             self._queue_effect(unit, hotfix, effect)
@@ -151,9 +195,19 @@ class HotfixService:
         self._queue(unit, SLACK, f"slack:{hotfix.key}", "status", hotfix)
 
     def _queue_effect(self, unit: _Unit, hotfix: Hotfix, effect: Effect) -> None:
+        now = self.clock.now()
         match effect:
             case CutBranch():
                 self._queue(unit, GIT, f"git:{hotfix.repo}", "cut_branch", hotfix)
+            case StartTimer(kind=kind, after=after, round=round_):
+                timer_store.arm(unit.session, hotfix_id=hotfix.number, kind=kind, due_at=now + after, now=now,
+                                round=round_)
+                unit.queued.add(TIMERS)
+            case CancelTimers(kinds=kinds):
+                timer_store.cancel(unit.session, hotfix_id=hotfix.number, kinds=kinds)
+            case DelayTimer(kind=kind, by=by):
+                timer_store.postpone(unit.session, hotfix_id=hotfix.number, kind=kind, until=now + by)
+                unit.queued.add(TIMERS)
 
     def _queue(self, unit: _Unit, queue: str, lane: str, kind: str, hotfix: Hotfix, payload: dict | None = None) -> None:
         jobs.enqueue(unit.session, queue=queue, lane=lane, kind=kind, now=self.clock.now(),

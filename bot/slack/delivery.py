@@ -25,7 +25,7 @@ class SlackDelivery:
 
     @property
     def handlers(self) -> dict[str, Handler]:
-        return {"status": self.post_status, "announce": self.announce}
+        return {"status": self.post_status, "announce": self.announce, "dm": self.direct_message}
 
     def post_status(self, job: Job) -> None:
         hotfix = self.service.get(f"HF-{job.hotfix_id}")
@@ -40,8 +40,16 @@ class SlackDelivery:
         channel, thread_ts = self.service.status_message_of(hotfix) or self._status(hotfix)
         self._call("chat_postMessage", channel=channel, thread_ts=thread_ts, **message.as_kwargs())
 
+    def direct_message(self, job: Job) -> None:
+        hotfix = self.service.get(f"HF-{job.hotfix_id}")
+        event = self.service.event(job.payload["event_id"])
+        message = views.direct_message(event, hotfix, self.service.policy.approvals) if event else None
+        if message is not None:
+            self._call("chat_postMessage", channel=job.payload["user"], **message.as_kwargs())
+
     def _status(self, hotfix: Hotfix) -> tuple[str, str]:
-        message = views.status_message(hotfix, self.service.policy.approvals)
+        timers = self.service.pending_timers(hotfix)
+        message = views.status_message(hotfix, self.service.policy.approvals, timers)
         if where := self.service.status_message_of(hotfix):
             try:
                 self._call("chat_update", channel=where[0], ts=where[1], **message.as_kwargs())

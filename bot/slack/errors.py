@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.transitions import Refused
+from bot.slack.views import escape
 
 log = logging.getLogger(__name__)
 
@@ -16,16 +17,18 @@ SORRY = "Sorry, that failed on our side and nothing was changed. Try again in a 
 
 def register(app: App) -> None:
     @app.error
-    def on_error(error: Exception, body: dict, client: WebClient) -> None:
+    def on_error(error: Exception, body: dict, client: WebClient) -> BoltResponse:
         if isinstance(error, Refused):
             tell(client, body, str(error))
-            return
-        log.error("unhandled error for %s: %r", body.get("type", "request"), error, exc_info=error)
-        tell(client, body, SORRY)
+        else:
+            log.error("unhandled error for %s: %r", body.get("type", "request"), error, exc_info=error)
+            tell(client, body, SORRY)
+        return BoltResponse(status=200, body="")  # acknowledged: the person has been told what happened
 
 
 def tell(client: WebClient, body: dict, text: str) -> None:
     """An ephemeral note in the channel where the person clicked, else a direct message."""
+    text = escape(text)
     user = (body.get("user") or {}).get("id") or body.get("user_id")
     channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
     if not user:

@@ -5,7 +5,7 @@ from typing import Any
 
 from bot.domain.declaration import Declaration, Field
 from bot.domain.policy import Severity
-from bot.slack.ids import ActionId, BlockId
+from bot.slack.ids import BlockId
 
 FIELD_BLOCKS: dict[Field, BlockId] = {
     Field.TITLE: BlockId.TITLE,
@@ -42,7 +42,7 @@ def field_errors(problems: dict[Field, str]) -> dict[str, str]:
 
 
 def _element(values: dict, block: BlockId) -> dict:
-    element = values.get(block.value, {}).get(ActionId.INPUT.value)
+    element = (values.get(block.value) or {}).get(block.value)
     return element if isinstance(element, dict) else {}
 
 

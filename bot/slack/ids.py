@@ -10,10 +10,13 @@ class CallbackId(StrEnum):
 class ActionId(StrEnum):
     APPROVE = "hotfix_approve"
     REJECT = "hotfix_reject"
-    INPUT = "value"  # the single element inside each input block
+    SNOOZE_30M = "hotfix_snooze_30m"
+    SNOOZE_1H = "hotfix_snooze_1h"
 
 
 class BlockId(StrEnum):
+    """Input blocks; the element inside each has the same ID as its action_id."""
+
     TITLE = "title"
     ISSUE_ID = "issue_id"
     SEVERITY = "severity"

@@ -14,6 +14,7 @@ from slack_sdk.models.views import View
 from bot.domain.declaration import TEXT_MAX, TITLE_MAX
 from bot.domain.hotfix import Event, EventKind, Hotfix, Stage
 from bot.domain.policy import SEVERITY_CRITERIA, ApprovalPolicy, Severity, role_label
+from bot.domain.timers import Timer, TimerKind
 from bot.domain.transitions import REASON_MAX, missing_roles
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
@@ -59,13 +60,13 @@ def declare_modal(repos: Sequence[str], *, title: str = "") -> View:
                         placeholder="Checkout returns 500 for expired cards"),
             _text_input(BlockId.ISSUE_ID, "Issue ID", placeholder="PROD-501", max_length=32),
             InputBlock(block_id=BlockId.SEVERITY, label="Severity", element=StaticSelectElement(
-                action_id=ActionId.INPUT, placeholder="How bad is it?", options=severity_options)),
+                action_id=BlockId.SEVERITY, placeholder="How bad is it?", options=severity_options)),
             _text_input(BlockId.IMPACT, "Impact", multiline=True, max_length=TEXT_MAX,
                         placeholder="Who is affected and how, e.g. all card payments fail"),
             _text_input(BlockId.RISK, "Risk if delayed", multiline=True, max_length=TEXT_MAX,
                         placeholder="e.g. revenue loss every minute; active exploitation possible"),
             InputBlock(block_id=BlockId.REPO, label="Repository", element=StaticSelectElement(
-                action_id=ActionId.INPUT, options=repo_options,
+                action_id=BlockId.REPO, options=repo_options,
                 initial_option=repo_options[0] if len(repo_options) == 1 else None)),
             _checkbox(BlockId.SECURITY, "Security", "Security vulnerability: keep details out of public channels"),
             _checkbox(BlockId.OVERRIDE, "MEDIUM / LOW only", "This cannot wait for the normal release",
@@ -88,13 +89,13 @@ def reject_modal(hotfix: Hotfix) -> View:
 
 def _text_input(block: BlockId, label: str, *, initial: str = "", multiline: bool = False, max_length: int,
                 placeholder: str | None = None) -> InputBlock:
-    element = PlainTextInputElement(action_id=ActionId.INPUT, multiline=multiline, max_length=max_length,
+    element = PlainTextInputElement(action_id=block, multiline=multiline, max_length=max_length,
                                     placeholder=placeholder, initial_value=initial or None)
     return InputBlock(block_id=block, label=label, element=element)
 
 
 def _checkbox(block: BlockId, label: str, option: str, *, hint: str | None = None) -> InputBlock:
-    element = CheckboxesElement(action_id=ActionId.INPUT, options=[Option(value="yes", text=option)])
+    element = CheckboxesElement(action_id=block, options=[Option(value="yes", text=option)])
     return InputBlock(block_id=block, label=label, element=element, optional=True, hint=hint)
 
 
@@ -103,7 +104,7 @@ def public_title(hotfix: Hotfix) -> str:
     return SECURITY_TITLE if hotfix.security else hotfix.title
 
 
-def status_message(hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
+def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Timer] = ()) -> Message:
     headline = f"{SEVERITY_ICON[hotfix.severity]} *{hotfix.key}* · {hotfix.severity.label} · {escape(public_title(hotfix))}"
     facts = [
         f"*Stage*\n{hotfix.stage.label}",
@@ -117,6 +118,9 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
     if not hotfix.security:
         blocks.append(SectionBlock(text=f"*Impact:* {escape(hotfix.impact)}\n*Risk if delayed:* {escape(hotfix.risk)}"[:3000]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=approvals_line(hotfix, policy))]))
+    if timers:
+        due = " · ".join(f"{t.kind.label} {clock_time(t.due_at)}" for t in timers)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Next: {due}")]))
     if hotfix.stage is Stage.AWAITING_APPROVAL:
         blocks.append(ActionsBlock(block_id=BlockId.DECISION, elements=[
             ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=hotfix.key, style="primary"),
@@ -154,7 +158,49 @@ def announcement(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Messag
             return Message(_branch_cut(event))
         case EventKind.STEP_FAILED:
             return Message(f"⚠️ {escape(event.detail.get('message', 'A step failed.'))}")
+        case EventKind.REMINDED:
+            return reminder(event, hotfix, policy)
+        case EventKind.SNOOZED:
+            return Message(f"💤 {mention(event.actor)} snoozed the {_timer_kind(event).label.lower()} "
+                           f"for {event.detail['minutes']} minutes.")
     return None
+
+
+def _timer_kind(event: Event) -> TimerKind:
+    return TimerKind(event.detail["timer"])
+
+
+def reminder(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
+    people = " ".join(mention(u) for u in filter(None, event.detail.get("users", "").split(",")))
+    kind = _timer_kind(event)
+    text = f"⏰ {people}: " + _REMINDER_TEXT[kind].format(
+        key=hotfix.key, branch=hotfix.branch,
+        missing=", ".join(role_label(r) for r in filter(None, event.detail.get("missing", "").split(","))),
+    )
+    value = f"{hotfix.key}|{kind.value}"
+    buttons = ActionsBlock(elements=[
+        ButtonElement(text="Snooze 30m", action_id=ActionId.SNOOZE_30M, value=value),
+        ButtonElement(text="Snooze 1h", action_id=ActionId.SNOOZE_1H, value=value),
+    ])
+    return Message(text, [SectionBlock(text=text), buttons])
+
+
+_REMINDER_TEXT = {
+    TimerKind.APPROVAL_ESCALATION: "{key} still needs approval from {missing}. Approve or Reject on the status message.",
+    TimerKind.REVIEW_HALFWAY: "review of {key} (`{branch}`) is half-way through its SLA. Please review it now.",
+    TimerKind.REVIEW_OVERDUE: "review of {key} (`{branch}`) is overdue. Please review it now.",
+    TimerKind.MONITORING_CHECKIN: "{key} monitoring check-in: are error rates and latency normal?",
+    TimerKind.MONITORING_END: "the monitoring window of {key} is over. Is it stable? Press Stable or Roll back.",
+    TimerKind.MERGE_BACK_DUE: "merge-back of {key} is overdue: git does not show the fix in every target yet.",
+    TimerKind.POSTMORTEM_DUE: "the post-mortem of {key} is due. `hotfix-bot report {key}` prints the draft.",
+}
+
+
+def direct_message(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message | None:
+    """The DM a named person gets besides the thread reply (reminders only)."""
+    if event.kind is not EventKind.REMINDED:
+        return None
+    return Message(f"{reminder(event, hotfix, policy).text} (hotfix channel thread of {hotfix.key})")
 
 
 def _approval_request(hotfix: Hotfix, policy: ApprovalPolicy) -> str:

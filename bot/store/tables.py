@@ -106,3 +106,19 @@ class JobRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = _at()
     finished_at: datetime | None = _at(default=None, nullable=True)
+
+
+class TimerRow(SQLModel, table=True):
+    """A due time of the procedure (reminder, escalation, end of monitoring). The only source of truth for timers."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_due", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hotfix_id: int = Field(foreign_key="hotfixes.id", index=True)
+    kind: str
+    due_at: datetime = _at()
+    state: str = "pending"  # pending -> fired | cancelled
+    round: int = 1  # how many times this reminder has come due, for escalation
+    created_at: datetime = _at()
+    fired_at: datetime | None = _at(default=None, nullable=True)

@@ -46,8 +46,14 @@ class Driver:
         self.bot, self.slack, self.secret = bot, slack, secret
         self._server = make_server(bot, host="127.0.0.1", port=0, threads=4)
         self.port = self._server.effective_port
-        self._thread = threading.Thread(target=self._server.run, name="bot-http", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="bot-http", daemon=True)
         self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except OSError:  # the listening socket was closed under the select loop: we are stopping
+            pass
 
     def close(self) -> None:
         self._server.close()
@@ -81,8 +87,9 @@ class Driver:
         before = len(self.slack.calls_to("chat.postMessage"))
         answer = self.submit_declaration(user=user, **fields)
         assert answer.status == 200 and not answer.body, answer
-        posts = self.slack.wait_for("chat.postMessage", count=before + 1)
-        key = next(c for c in posts[before:] if "thread_ts" not in c.args)["text"].split(" ", 1)[0]
+        status = eventually(lambda: next((c for c in self.slack.calls_to("chat.postMessage")[before:]
+                                          if "thread_ts" not in c.args), None))
+        key = status["text"].split(" ", 1)[0]
         channel, ts = eventually(lambda: self.bot.service.status_message_of(self.bot.service.get(key)))
         return Posted(key, channel, ts)
 
@@ -94,7 +101,7 @@ class Driver:
                                                 response_url=self.slack.response_url()))
 
     def submit_reason(self, hotfix: Posted, reason: str, *, user: str) -> Answer:
-        state = {"reason": {"value": payloads.text_input_state(reason)}}
+        state = {"reason": {"reason": payloads.text_input_state(reason)}}
         return self.post(payloads.view_submission("hotfix_reject", state, user_id=user, private_metadata=hotfix.key))
 
     # --- what people see ------------------------------------------------------------------------------------------
@@ -125,18 +132,19 @@ def declaration_state(*, title: str = "Checkout returns 500", issue_id: str = "P
                       impact: str = "All card payments fail", risk: str = "Revenue loss every minute",
                       repo: str | None = "payments", security: bool = False, override: bool = False) -> dict:
     def checked(on: bool) -> dict:
-        return {"value": {"type": "checkboxes", "selected_options": [{"value": "yes"}] if on else []}}
+        return {"type": "checkboxes", "selected_options": [{"value": "yes"}] if on else []}
 
-    return {
-        "title": {"value": payloads.text_input_state(title)},
-        "issue_id": {"value": payloads.text_input_state(issue_id)},
-        "severity": {"value": payloads.select_state(severity)},
-        "impact": {"value": payloads.text_input_state(impact)},
-        "risk": {"value": payloads.text_input_state(risk)},
-        "repo": {"value": payloads.select_state(repo)},
+    state = {
+        "title": payloads.text_input_state(title),
+        "issue_id": payloads.text_input_state(issue_id),
+        "severity": payloads.select_state(severity),
+        "impact": payloads.text_input_state(impact),
+        "risk": payloads.text_input_state(risk),
+        "repo": payloads.select_state(repo),
         "security": checked(security),
         "override": checked(override),
     }
+    return {block: {block: element} for block, element in state.items()}
 
 
 def find_button(message: dict | None, label: str) -> dict:

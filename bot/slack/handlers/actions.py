@@ -1,6 +1,8 @@
 """Button clicks. Refusals raised here reach the person through bot.slack.errors."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
@@ -20,3 +22,14 @@ def register(app: App, service: HotfixService) -> None:
         ack()
         hotfix = service.check_may_reject(action.get("value", ""), user_id=body["user"]["id"])
         client.views_open(trigger_id=body["trigger_id"], view=views.reject_modal(hotfix))
+
+    def on_snooze_clicked(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        key, _, kind = action.get("value", "").partition("|")
+        service.snooze(key, kind, user_id=body["user"]["id"], by=SNOOZES[ActionId(action["action_id"])])
+
+    for snooze in SNOOZES:
+        app.action(snooze)(on_snooze_clicked)
+
+
+SNOOZES = {ActionId.SNOOZE_30M: timedelta(minutes=30), ActionId.SNOOZE_1H: timedelta(hours=1)}

@@ -26,7 +26,7 @@ def register(app: App, service: HotfixService) -> None:
         try:
             reply = answer(service, rest.strip())
         except Refused as refusal:
-            reply = Message(str(refusal))
+            reply = Message(views.escape(str(refusal)))
         ack(response_type="ephemeral", **reply.as_kwargs())
 
 

@@ -1,0 +1,80 @@
+"""When a timer comes due: who is reminded, who it escalates to, and when to ask again."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.domain.hotfix import BOT, Event, EventKind, Hotfix, Stage
+from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy
+from bot.domain.timers import CancelTimers, DelayTimer, StartTimer, Timer, TimerKind, in_quiet_hours
+from bot.domain.transitions import Outcome, Refused, missing_roles
+
+# Seed 003's escalation path when nobody answers: on-call lead, then engineering manager, then CTO.
+ESCALATION_PATH = (ONCALL_LEAD, "engineering_manager", "cto")
+
+# The stage in which each timer still matters; in any other stage it is moot and fires silently.
+_LIVE_IN = {
+    TimerKind.APPROVAL_ESCALATION: {Stage.AWAITING_APPROVAL},
+    TimerKind.REVIEW_HALFWAY: {Stage.IN_REVIEW},
+    TimerKind.REVIEW_OVERDUE: {Stage.IN_REVIEW},
+    TimerKind.MONITORING_CHECKIN: {Stage.MONITORING},
+    TimerKind.MONITORING_END: {Stage.MONITORING},
+    TimerKind.MERGE_BACK_DUE: {Stage.MERGING_BACK},
+    TimerKind.POSTMORTEM_DUE: {Stage.CLOSED},
+}
+
+
+def remind(hotfix: Hotfix, timer: Timer, *, policy: Policy, now: datetime) -> Outcome:
+    if hotfix.stage not in _LIVE_IN[timer.kind]:
+        return Outcome(hotfix)
+    people = _people_to_remind(hotfix, timer, policy)
+    detail = {"timer": timer.kind.value, "round": str(timer.round), "users": ",".join(people)}
+    if timer.kind is TimerKind.APPROVAL_ESCALATION:
+        detail["missing"] = ",".join(missing_roles(hotfix, policy.approvals))
+    effects = [again] if (again := _ask_again(timer, policy)) else []
+    if timer.kind is TimerKind.MONITORING_END:
+        effects.append(CancelTimers((TimerKind.MONITORING_CHECKIN,)))
+    return Outcome(hotfix, (Event(EventKind.REMINDED, BOT, now, detail),), tuple(effects))
+
+
+def _people_to_remind(hotfix: Hotfix, timer: Timer, policy: Policy) -> tuple[str, ...]:
+    approvals = policy.approvals
+    if timer.kind is TimerKind.APPROVAL_ESCALATION:
+        roles = list(missing_roles(hotfix, approvals))
+        roles += [r for r in ESCALATION_PATH[: timer.round] if r not in roles]
+        users = {u for role in roles for u in approvals.holders(role)}
+    elif timer.kind in (TimerKind.REVIEW_HALFWAY, TimerKind.REVIEW_OVERDUE):
+        users = set(approvals.holders(REVIEWER))
+    else:
+        return (hotfix.declared_by,)
+    return tuple(sorted(users - {hotfix.declared_by}))  # they cannot approve or review their own hotfix
+
+
+def _ask_again(timer: Timer, policy: Policy) -> StartTimer | None:
+    times = policy.times
+    match timer.kind:
+        case TimerKind.APPROVAL_ESCALATION | TimerKind.REVIEW_OVERDUE | TimerKind.MERGE_BACK_DUE:
+            return StartTimer(timer.kind, times.reminder_repeat, timer.round + 1)
+        case TimerKind.MONITORING_CHECKIN:
+            return StartTimer(timer.kind, times.monitoring_checkin, timer.round + 1)
+        case TimerKind.MONITORING_END:
+            return StartTimer(timer.kind, times.monitoring_checkin, timer.round + 1)
+    return None
+
+
+SNOOZE_CHOICES = (timedelta(minutes=30), timedelta(hours=1))
+
+
+def snooze(hotfix: Hotfix, kind: TimerKind, *, user_id: str, by: timedelta, policy: Policy, now: datetime) -> Outcome:
+    if hotfix.stage not in _LIVE_IN[kind]:
+        raise Refused(f"That reminder for {hotfix.key} is over; nothing to snooze.")
+    if by not in SNOOZE_CHOICES:
+        raise Refused("Snooze for 30 minutes or 1 hour.")
+    if user_id not in _people_to_remind(hotfix, Timer(0, kind, now), policy) and user_id != hotfix.declared_by:
+        raise Refused("Only the people this reminder names can snooze it.")
+    event = Event(EventKind.SNOOZED, user_id, now, {"timer": kind.value, "minutes": str(int(by.total_seconds() // 60))})
+    return Outcome(hotfix, (event,), (DelayTimer(kind, by),))
+
+
+def quiet_for(hotfix: Hotfix, now: datetime, policy: Policy) -> bool:
+    """MEDIUM/LOW hotfixes (overrides) respect quiet hours; CRITICAL and HIGH never do."""
+    return hotfix.severity.goes_to_normal_release and in_quiet_hours(now, policy.times.quiet_hours)

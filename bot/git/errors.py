@@ -1,0 +1,61 @@
+"""Errors from git operations; str(err) is short enough for a Slack thread.
+
+GitOpError
+ ├── RemoteUnavailable   can't reach the remote (down, refused, path missing, timed out); retry later
+ ├── PushRejected        the remote refused a push (protected branch, hook, lost races); don't retry
+ ├── MergeConflict       a merge needs a person; nothing was pushed
+ ├── RefNotFound         a branch or commit the caller named does not exist on the remote
+ ├── NoProductionTag     no release tag matches the repository's production-tag glob
+ └── InvalidRefName      a name git would not accept as a branch, or could read as an option
+"""
+
+from __future__ import annotations
+
+_MAX_FILES_SHOWN = 10
+
+
+class GitOpError(Exception):
+    retryable = False
+
+
+class RemoteUnavailable(GitOpError):
+    retryable = True
+
+    def __init__(self, repo: str, detail: str) -> None:
+        self.repo = repo
+        self.detail = detail
+        super().__init__(f"Can't reach the git remote of {repo}: {detail}")
+
+
+class PushRejected(GitOpError):
+    def __init__(self, ref: str, reason: str) -> None:
+        self.ref = ref
+        self.reason = reason
+        super().__init__(f"The remote rejected the push to {ref}: {reason}")
+
+
+class MergeConflict(GitOpError):
+    def __init__(self, target: str, files: list[str]) -> None:
+        self.target = target
+        self.files = files
+        shown = ", ".join(files[:_MAX_FILES_SHOWN])
+        more = f" and {len(files) - _MAX_FILES_SHOWN} more" if len(files) > _MAX_FILES_SHOWN else ""
+        super().__init__(f"Merging into {target} conflicts in {shown}{more}; nothing was pushed.")
+
+
+class RefNotFound(GitOpError):
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(f"{ref} does not exist on the remote.")
+
+
+class NoProductionTag(GitOpError):
+    def __init__(self, glob: str) -> None:
+        self.glob = glob
+        super().__init__(f"No production tag matches {glob}.")
+
+
+class InvalidRefName(GitOpError, ValueError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"{name!r} is not a valid git branch or tag name.")

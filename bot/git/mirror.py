@@ -1,0 +1,247 @@
+"""One bare mirror per remote repository, and the git plumbing the bot runs inside it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import git
+
+from bot.git.errors import GitOpError, RemoteUnavailable
+
+_FETCH_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+_MIRROR_CONFIG = {
+    "fetch.writeCommitGraph": "true",  # keeps ancestry checks fast on big histories
+    "core.commitGraph": "true",
+    "tag.gpgSign": "false",  # a signing default in the host's git config must not break tagging
+    "commit.gpgSign": "false",
+}
+# Push rejections that mean "someone else pushed first": fetch and try again.
+_LOST_RACE = ("non-fast-forward", "fetch first", "already exists", "stale info", "failed to update ref",
+              "failed to lock", "cannot lock ref", "incorrect old value")
+_ATOMIC_BYSTANDER = "atomic push failed"
+_REF_RECORD_END = "\x01"
+_CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^/@\s]+@")
+
+_locks: dict[Path, threading.RLock] = {}
+_locks_guard = threading.Lock()
+
+
+def lock_for(path: Path) -> threading.RLock:
+    with _locks_guard:
+        return _locks.setdefault(path, threading.RLock())
+
+
+@dataclass(frozen=True)
+class Rejection:
+    ref: str
+    reason: str
+
+    @property
+    def lost_race(self) -> bool:
+        return any(marker in self.reason for marker in _LOST_RACE)
+
+
+@dataclass(frozen=True)
+class TagRecord:
+    name: str
+    commit: str
+    trailers: dict[str, str] = field(default_factory=dict)  # only annotated tags carry trailers
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    heads: dict[str, str]  # branch name -> commit
+    tags: list[TagRecord]
+
+
+def redact(text: str) -> str:
+    return _CREDENTIALS_IN_URL.sub("***@", text)
+
+
+def lost_race(rejections: list[Rejection]) -> bool:
+    culprits = [r for r in rejections if r.reason != _ATOMIC_BYSTANDER]
+    return bool(culprits) and all(r.lost_race for r in culprits)
+
+
+def first_culprit(rejections: list[Rejection]) -> Rejection:
+    return next((r for r in rejections if r.reason != _ATOMIC_BYSTANDER), rejections[0])
+
+
+class Mirror:
+    """A bare repository under the bot's workdir that follows one remote's branches and tags."""
+
+    def __init__(self, name: str, url: str, path: Path, env: dict[str, str], timeout: float) -> None:
+        self.name = name
+        self.url = url
+        self.path = path
+        self.lock = lock_for(path)
+        self._env = env
+        self._timeout = timeout
+        self._git: git.Git | None = None
+
+    def sync(self) -> None:
+        """Create the mirror on first use, otherwise fetch; afterwards it matches the remote."""
+        if self._git is None and not self.path.exists():
+            self._create()
+            return
+        self._open()
+        self.fetch()
+
+    def fetch(self) -> None:
+        result = self._call("fetch", "--quiet", "--prune", "--prune-tags", "origin", network=True)
+        if result.status != 0:
+            raise RemoteUnavailable(self.name, self._short_error(result.err))
+
+    def push(self, *refspecs: str, atomic: bool = False) -> list[Rejection]:
+        """Push exactly these refspecs (never forced); returns what the remote refused."""
+        options = ["--porcelain", "--atomic"] if atomic else ["--porcelain"]
+        result = self._call("push", *options, "origin", *refspecs, network=True)
+        rejections = _parse_rejections(result.out)
+        if result.status != 0 and not rejections:
+            raise RemoteUnavailable(self.name, self._short_error(result.err))
+        return rejections
+
+    def snapshot(self, branches: Iterable[str], tag_glob: str, merged_into: str | None = None) -> Snapshot:
+        """Commits of the named branches and all tags matching tag_glob, in one git call."""
+        fields = "%(refname)%00%(objecttype)%00%(objectname)%00%(*objectname)%00%(contents:trailers)"
+        merged = [f"--merged={merged_into}"] if merged_into else []
+        patterns = [f"refs/heads/{branch}" for branch in branches] + [f"refs/tags/{tag_glob}"]
+        out = self.run("for_each_ref", f"--format={fields}{_REF_RECORD_END}", *merged, *patterns)
+        return _parse_snapshot(out, set(branches))
+
+    def resolve(self, rev: str) -> str | None:
+        result = self._call("rev_parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+        return result.out.strip() if result.status == 0 else None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        result = self._call("merge_base", "--is-ancestor", ancestor, descendant)
+        if result.status not in (0, 1):
+            raise GitOpError(f"git merge-base failed in {self.name}: {self._short_error(result.err)}")
+        return result.status == 0
+
+    def merge_tree(self, ours: str, theirs: str) -> tuple[str, list[str]]:
+        """The merged tree, and the conflicted paths (empty when the merge is clean)."""
+        result = self._call("merge_tree", "--write-tree", "--name-only", "--no-messages", "-z", ours, theirs)
+        if result.status not in (0, 1):
+            raise GitOpError(f"git merge-tree failed in {self.name}: {self._short_error(result.err)}")
+        tree, *paths = [part for part in result.out.split("\0") if part]
+        return tree, list(dict.fromkeys(paths)) if result.status == 1 else []
+
+    def commit_tree(self, tree: str, parents: Iterable[str], message: str) -> str:
+        parent_args = [arg for parent in parents for arg in ("-p", parent)]
+        return self.run("commit_tree", tree, *parent_args, "-m", message).strip()
+
+    def create_tag(self, name: str, commit: str, message: str) -> None:
+        self.run("tag", "--annotate", "--message", message, "--", name, commit)
+
+    def delete_local_ref(self, ref: str) -> None:
+        self.run("update_ref", "-d", ref)
+
+    def merged_by(self, head: str, tip: str) -> str:
+        """The commit on tip's first-parent line that brought head in (head itself if fast-forwarded)."""
+        descendants = set(self.run("rev_list", "--ancestry-path", f"{head}..{tip}").split())
+        first_parents = [line.split() for line in self.run("rev_list", "--first-parent", "--parents",
+                                                           f"{head}..{tip}").splitlines()]
+        on_path = [commit_and_parents for commit_and_parents in first_parents if commit_and_parents[0] in descendants]
+        if not on_path or on_path[-1][1] == head:
+            return head
+        return on_path[-1][0]
+
+    def diff_numstat(self, base: str, head: str) -> str:
+        return self.run("diff", "--numstat", "--no-renames", "-z", base, head)
+
+    def run(self, cmd: str, *args: str) -> str:
+        result = self._call(cmd, *args)
+        if result.status != 0:
+            name = cmd.replace("_", "-")
+            raise GitOpError(f"git {name} failed in {self.name}: {self._short_error(result.err)}")
+        return result.out
+
+    def _call(self, cmd: str, *args: str, network: bool = False) -> _Result:
+        timeout = self._timeout if network else None
+        status, out, err = getattr(self._open(), cmd)(
+            *args, with_extended_output=True, with_exceptions=False, kill_after_timeout=timeout
+        )
+        return _Result(status, out, err)
+
+    def _open(self) -> git.Git:
+        if self._git is None:
+            self._git = git.Repo(self.path).git
+            self._git.update_environment(**self._env)
+            if self._git.config("--get", "remote.origin.url", with_exceptions=False) != self.url:
+                self._git.config("remote.origin.url", self.url)
+        return self._git
+
+    def _create(self) -> None:
+        # Build beside the final path and rename, so a crash never leaves a half-made mirror in place.
+        staging = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}")
+        try:
+            repo = git.Repo.init(staging, bare=True)
+            self._configure(repo.git)
+            self._git = repo.git
+            self._git.update_environment(**self._env)
+            self.fetch()
+            staging.rename(self.path)
+        finally:
+            self._git = None
+            shutil.rmtree(staging, ignore_errors=True)
+        self._open()
+
+    def _configure(self, repo_git: git.Git) -> None:
+        repo_git.config("remote.origin.url", self.url)
+        repo_git.config("remote.origin.fetch", _FETCH_REFSPECS[0])
+        repo_git.config("--add", "remote.origin.fetch", _FETCH_REFSPECS[1])
+        for key, value in _MIRROR_CONFIG.items():
+            repo_git.config(key, value)
+
+    def _short_error(self, stderr: str) -> str:
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        fatal = [line for line in lines if line.startswith(("fatal:", "error:"))] or lines or ["no detail"]
+        detail = fatal[0].removeprefix("fatal:").removeprefix("error:").strip()
+        return redact(detail.replace(self.url, redact(self.url)))
+
+
+@dataclass(frozen=True)
+class _Result:
+    status: int
+    out: str
+    err: str
+
+
+def _parse_rejections(porcelain: str) -> list[Rejection]:
+    rejections = []
+    for line in porcelain.splitlines():
+        if not line.startswith("!"):
+            continue
+        _, refspec, summary = line.split("\t", 2)
+        reason = summary[summary.find("(") + 1 : summary.rfind(")")] if "(" in summary else summary
+        rejections.append(Rejection(refspec.rpartition(":")[2], reason.strip()))
+    return rejections
+
+
+def _parse_snapshot(out: str, branches: set[str]) -> Snapshot:
+    heads: dict[str, str] = {}
+    tags: list[TagRecord] = []
+    for record in out.split(_REF_RECORD_END):
+        record = record.lstrip("\n")
+        if not record:
+            continue
+        refname, objecttype, objectname, peeled, trailers = record.split("\0")
+        if refname.startswith("refs/heads/") and refname.removeprefix("refs/heads/") in branches:
+            heads[refname.removeprefix("refs/heads/")] = objectname
+        elif refname.startswith("refs/tags/"):
+            annotated = objecttype == "tag"
+            tags.append(TagRecord(refname.removeprefix("refs/tags/"), peeled if annotated else objectname,
+                                  _parse_trailers(trailers) if annotated else {}))
+    return Snapshot(heads, tags)
+
+
+def _parse_trailers(text: str) -> dict[str, str]:
+    pairs = (line.partition(":") for line in text.splitlines() if ":" in line)
+    return {key.strip(): value.strip() for key, _, value in pairs}

@@ -1,0 +1,310 @@
+"""The git operations of the hotfix procedure, each idempotent so a crashed job can simply re-run."""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from bot.domain.repo import Flow, RepoSpec
+from bot.domain.versions import newest_production, next_free_patch
+from bot.git.errors import (
+    InvalidRefName,
+    MergeConflict,
+    NoProductionTag,
+    PushRejected,
+    RefNotFound,
+)
+from bot.git.mirror import Mirror, Rejection, Snapshot, TagRecord, first_culprit, lost_race
+
+MARKER_TRAILER = "Hotfix"
+PREVIOUS_TAG_TRAILER = "Previous-Tag"
+PUSH_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    name: str
+    commit: str
+
+
+@dataclass(frozen=True)
+class CutResult:
+    branch: str
+    base_ref: str
+    base_commit: str
+
+
+@dataclass(frozen=True)
+class TagResult:
+    tag: str
+    commit: str
+    previous_tag: str
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    target: str
+    commit: str
+    already_merged: bool
+
+
+@dataclass(frozen=True)
+class DiffSummary:
+    files: list[str]
+    insertions: int
+    deletions: int
+
+
+class GitOps:
+    """Branch, tag, merge back and clean up, working only in bare mirrors under workdir."""
+
+    def __init__(self, workdir: Path, author_name: str = "hotfix-bot",
+                 author_email: str = "hotfix-bot@localhost", network_timeout: float = 300.0) -> None:
+        self.workdir = Path(workdir)
+        self._env = _git_env(author_name, author_email)
+        self._timeout = network_timeout
+        self._mirrors: dict[str, Mirror] = {}
+        self._mirrors_guard = threading.Lock()
+
+    def production_tag(self, spec: RepoSpec) -> TagInfo | None:
+        with self._synced(spec) as mirror:
+            return _production(mirror.snapshot((), spec.production_tag).tags, spec.production_tag)
+
+    def cut_branch(self, spec: RepoSpec, branch: str) -> CutResult:
+        ref = branch_ref(branch)
+        with self._synced(spec) as mirror:
+            snapshot = mirror.snapshot((branch, spec.main), spec.production_tag)
+            if branch in snapshot.heads:
+                return self._existing_cut(mirror, spec, branch, snapshot.heads[branch])
+            base_ref, base_commit = _cut_point(spec, snapshot)
+            self._before_push(spec, [ref])
+            rejections = mirror.push(f"{base_commit}:{ref}")
+            if not rejections:
+                return CutResult(branch, base_ref, base_commit)
+            mirror.fetch()
+            if existing := mirror.resolve(ref):  # someone created it a moment ago
+                return self._existing_cut(mirror, spec, branch, existing)
+            raise PushRejected(ref, first_culprit(rejections).reason)
+
+    def tag_release(self, spec: RepoSpec, branch: str, *, marker: str, message: str) -> TagResult:
+        ref = branch_ref(branch)
+        _check_marker(marker)
+        with self._synced(spec) as mirror:
+            for _ in range(PUSH_ATTEMPTS):
+                snapshot = mirror.snapshot((branch, spec.main), spec.production_tag)
+                if done := _tagged_with(snapshot.tags, marker):
+                    return done
+                production = _production(snapshot.tags, spec.production_tag)
+                if production is None:
+                    raise NoProductionTag(spec.production_tag)
+                head = _head(snapshot, branch)
+                name = next_free_patch(production.name, (tag.name for tag in snapshot.tags))
+                annotation = _annotation(message, marker, production.name)
+                commit, rejections = self._tag(mirror, spec, snapshot, head, name, annotation)
+                if not rejections:
+                    return TagResult(name, commit, production.name)
+                if not lost_race(rejections):
+                    culprit = first_culprit(rejections)
+                    raise PushRejected(culprit.ref, culprit.reason)
+                mirror.fetch()
+            raise PushRejected(f"refs/tags/{name}", first_culprit(rejections).reason)
+
+    def merge_back(self, spec: RepoSpec, branch: str, target: str, *, message: str) -> MergeResult:
+        branch_ref(branch)
+        target_ref = branch_ref(target)
+        with self._locked(spec) as mirror:
+            for _ in range(PUSH_ATTEMPTS):
+                mirror.sync()
+                snapshot = mirror.snapshot((branch, target), spec.production_tag)
+                head, tip = _head(snapshot, branch), _head(snapshot, target)
+                if mirror.is_ancestor(head, tip):
+                    return MergeResult(target, mirror.merged_by(head, tip), already_merged=True)
+                commit = _merge_commit(mirror, target, tip, head, message)
+                self._before_push(spec, [target_ref])
+                rejections = mirror.push(f"{commit}:{target_ref}")
+                if not rejections:
+                    return MergeResult(target, commit, already_merged=False)
+                if not lost_race(rejections):
+                    raise PushRejected(target_ref, first_culprit(rejections).reason)
+            raise PushRejected(target_ref, first_culprit(rejections).reason)
+
+    def merged_targets(self, spec: RepoSpec, branch_head: str, targets: Iterable[str]) -> dict[str, bool]:
+        targets = list(targets)
+        for target in targets:
+            branch_ref(target)
+        with self._synced(spec) as mirror:
+            head = mirror.resolve(branch_head)
+            if head is None:
+                raise RefNotFound(branch_head)
+            snapshot = mirror.snapshot(targets, spec.production_tag)
+            return {target: mirror.is_ancestor(head, _head(snapshot, target)) for target in targets}
+
+    def delete_branch(self, spec: RepoSpec, branch: str) -> None:
+        ref = branch_ref(branch)
+        with self._synced(spec) as mirror:
+            if mirror.resolve(ref) is None:
+                return  # already gone on the remote; the fetch pruned our copy
+            self._before_push(spec, [ref])
+            rejections = mirror.push(f":{ref}")
+            if rejections:
+                raise PushRejected(ref, first_culprit(rejections).reason)
+            mirror.delete_local_ref(ref)
+
+    def branch_head(self, spec: RepoSpec, branch: str) -> str | None:
+        ref = branch_ref(branch)
+        with self._synced(spec) as mirror:
+            return mirror.resolve(ref)
+
+    def diff_summary(self, spec: RepoSpec, base: str, branch: str) -> DiffSummary:
+        ref = branch_ref(branch)
+        with self._synced(spec) as mirror:
+            base_commit, head = mirror.resolve(base), mirror.resolve(ref)
+            if base_commit is None or head is None:
+                raise RefNotFound(base if base_commit is None else branch)
+            return _parse_numstat(mirror.diff_numstat(base_commit, head))
+
+    def _before_push(self, spec: RepoSpec, refs: list[str]) -> None:
+        """Called after the fetch and just before each push; tests override it to race the push."""
+
+    def _tag(self, mirror: Mirror, spec: RepoSpec, snapshot: Snapshot, head: str, name: str,
+             annotation: str) -> tuple[str, list[Rejection]]:
+        tag_ref = f"refs/tags/{name}"
+        _check_ref(tag_ref)
+        if spec.flow is Flow.PRODUCTION_TAG:
+            mirror.create_tag(name, head, annotation)
+            self._before_push(spec, [tag_ref])
+            return head, mirror.push(f"{tag_ref}:{tag_ref}")
+        main_tip = _head(snapshot, spec.main)
+        if mirror.is_ancestor(head, main_tip):
+            commit = mirror.merged_by(head, main_tip)
+            mirror.create_tag(name, commit, annotation)
+            self._before_push(spec, [tag_ref])
+            return commit, mirror.push(f"{tag_ref}:{tag_ref}")
+        commit = _merge_commit(mirror, spec.main, main_tip, head, _first_line(annotation))
+        mirror.create_tag(name, commit, annotation)
+        main_ref = f"refs/heads/{spec.main}"
+        self._before_push(spec, [main_ref, tag_ref])
+        # Atomic: main never gets the merge without its tag, so a re-run finds both or neither.
+        return commit, mirror.push(f"{commit}:{main_ref}", f"{tag_ref}:{tag_ref}", atomic=True)
+
+    def _existing_cut(self, mirror: Mirror, spec: RepoSpec, branch: str, head: str) -> CutResult:
+        if spec.flow is Flow.TRUNK:
+            main_tip = mirror.resolve(f"refs/heads/{spec.main}") or head
+            return CutResult(branch, spec.main, mirror.run("merge_base", main_tip, head).strip())
+        reachable = mirror.snapshot((), spec.production_tag, merged_into=head).tags
+        base = _production(reachable, spec.production_tag)
+        if base is None:
+            raise NoProductionTag(spec.production_tag)
+        return CutResult(branch, base.name, base.commit)
+
+    @contextmanager
+    def _synced(self, spec: RepoSpec) -> Iterator[Mirror]:
+        with self._locked(spec) as mirror:
+            mirror.sync()
+            yield mirror
+
+    @contextmanager
+    def _locked(self, spec: RepoSpec) -> Iterator[Mirror]:
+        mirror = self._mirror(spec)
+        with mirror.lock:
+            yield mirror
+
+    def _mirror(self, spec: RepoSpec) -> Mirror:
+        with self._mirrors_guard:
+            mirror = self._mirrors.get(spec.name)
+            if mirror is None or mirror.url != spec.url:
+                path = self.workdir / f"{spec.name}.git"
+                mirror = Mirror(spec.name, spec.url, path, self._env, self._timeout)
+                self._mirrors[spec.name] = mirror
+            return mirror
+
+
+def branch_ref(branch: str) -> str:
+    """refs/heads/<branch>, once git agrees it is a valid name that can't be read as an option."""
+    if branch.startswith("-"):
+        raise InvalidRefName(branch)
+    ref = f"refs/heads/{branch}"
+    _check_ref(ref)
+    return ref
+
+
+@functools.lru_cache(maxsize=1024)
+def _check_ref(ref: str) -> None:
+    status, _, _ = git.Git().check_ref_format(ref, with_extended_output=True, with_exceptions=False)
+    if status != 0:
+        raise InvalidRefName(ref.removeprefix("refs/heads/").removeprefix("refs/tags/"))
+
+
+def _git_env(author_name: str, author_email: str) -> dict[str, str]:
+    env = os.environ
+    return {
+        "GIT_AUTHOR_NAME": env.get("GIT_AUTHOR_NAME") or author_name,
+        "GIT_AUTHOR_EMAIL": env.get("GIT_AUTHOR_EMAIL") or author_email,
+        "GIT_COMMITTER_NAME": env.get("GIT_COMMITTER_NAME") or author_name,
+        "GIT_COMMITTER_EMAIL": env.get("GIT_COMMITTER_EMAIL") or author_email,
+        "GIT_TERMINAL_PROMPT": "0",  # a bot has no one to type a password; fail instead of hanging
+    }
+
+
+def _production(tags: list[TagRecord], glob: str) -> TagInfo | None:
+    name = newest_production((tag.name for tag in tags), glob)
+    return next(TagInfo(tag.name, tag.commit) for tag in tags if tag.name == name) if name else None
+
+
+def _cut_point(spec: RepoSpec, snapshot: Snapshot) -> tuple[str, str]:
+    if spec.flow is Flow.TRUNK:
+        return spec.main, _head(snapshot, spec.main)
+    production = _production(snapshot.tags, spec.production_tag)
+    if production is None:
+        raise NoProductionTag(spec.production_tag)
+    return production.name, production.commit
+
+
+def _head(snapshot: Snapshot, branch: str) -> str:
+    if branch not in snapshot.heads:
+        raise RefNotFound(branch)
+    return snapshot.heads[branch]
+
+
+def _merge_commit(mirror: Mirror, target: str, tip: str, head: str, message: str) -> str:
+    tree, conflicts = mirror.merge_tree(tip, head)
+    if conflicts:
+        raise MergeConflict(target, conflicts)
+    return mirror.commit_tree(tree, (tip, head), message)
+
+
+def _check_marker(marker: str) -> None:
+    if not marker.strip() or any(ch in marker for ch in "\r\n\0"):
+        raise ValueError(f"Hotfix marker must be one non-empty line, got {marker!r}.")
+
+
+def _annotation(message: str, marker: str, previous_tag: str) -> str:
+    return f"{message.rstrip()}\n\n{MARKER_TRAILER}: {marker}\n{PREVIOUS_TAG_TRAILER}: {previous_tag}\n"
+
+
+def _tagged_with(tags: list[TagRecord], marker: str) -> TagResult | None:
+    for tag in tags:
+        if tag.trailers.get(MARKER_TRAILER) == marker.strip():
+            return TagResult(tag.name, tag.commit, tag.trailers.get(PREVIOUS_TAG_TRAILER, ""))
+    return None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "Merge hotfix"
+
+
+def _parse_numstat(numstat: str) -> DiffSummary:
+    files, insertions, deletions = [], 0, 0
+    for entry in filter(None, numstat.split("\0")):
+        added, removed, path = entry.split("\t", 2)
+        files.append(path)
+        insertions += int(added) if added.isdigit() else 0  # "-" for binary files
+        deletions += int(removed) if removed.isdigit() else 0
+    return DiffSummary(files, insertions, deletions)

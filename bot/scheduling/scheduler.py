@@ -1,0 +1,66 @@
+"""APScheduler drives the procedure's clock: one job that wakes when the next timer is due and fires it.
+
+Due times live in our own `timers` table, not in an APScheduler job store: one source of truth that
+several processes can claim from safely (APScheduler 3.x job stores cannot be shared by processes).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.service.clock import Clock
+from bot.service.hotfixes import HotfixService
+
+log = logging.getLogger(__name__)
+
+_TICK = "fire-due-timers"
+
+
+class TimerScheduler:
+    def __init__(self, service: HotfixService, clock: Clock, *, max_sleep: timedelta = timedelta(seconds=5)) -> None:
+        self.service, self.clock, self.max_sleep = service, clock, max_sleep
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self._lock = threading.Lock()
+        self._woken = False
+
+    def start(self) -> None:
+        self._scheduler.start()
+        self.wake()
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+
+    def wake(self) -> None:
+        """A timer was armed or moved: look again now."""
+        with self._lock:
+            self._woken = True
+            self._schedule_tick(datetime.now(UTC))
+
+    def _tick(self) -> None:
+        with self._lock:
+            self._woken = False
+        try:
+            fired = self.service.fire_due_timers()
+            if fired:
+                log.info("fired %d timer(s)", fired)
+            next_due = self.service.next_timer_due()
+        except Exception:
+            log.exception("firing timers failed; trying again shortly")
+            next_due = None
+        with self._lock:
+            self._schedule_tick(datetime.now(UTC) if self._woken else self._wake_time(next_due))
+
+    def _wake_time(self, next_due: datetime | None) -> datetime:
+        real_now = datetime.now(UTC)
+        if next_due is None:
+            return real_now + self.max_sleep
+        return real_now + min(max(next_due - self.clock.now(), timedelta(0)), self.max_sleep)
+
+    def _schedule_tick(self, when: datetime) -> None:
+        if self._scheduler.running:
+            self._scheduler.add_job(self._tick, "date", run_date=when, id=_TICK, replace_existing=True,
+                                    misfire_grace_time=None, coalesce=True)
