@@ -65,9 +65,11 @@ class TimersSection(_Strict):
     @field_validator("*", mode="before")
     @classmethod
     def _parse(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            raise ValueError('write it as text with a unit, e.g. "30m" ("22:00-07:00" for quiet_hours)')
         if info.field_name == "quiet_hours":
-            return parse_quiet_hours(value) if isinstance(value, str) else value
-        return parse_duration(value) if isinstance(value, str) else value
+            return parse_quiet_hours(value)
+        return parse_duration(value)
 
 
 class GitSection(_Strict):
@@ -179,9 +181,10 @@ def _required(env: Mapping[str, str], name: str, where: str) -> str:
 
 
 def _first_problem(err: ValidationError) -> str:
-    problem = err.errors()[0]
+    # A misspelt key also leaves the right one missing: name the misspelling, it is the one to fix.
+    problem = sorted(err.errors(), key=lambda p: p["type"] != "extra_forbidden")[0]
     where = _toml_location(problem["loc"])
-    message = problem["msg"].removeprefix("Value error, ")
+    message = problem["msg"].removeprefix("Value error, ").rstrip(".")
     if problem["type"] == "missing":
         return f"{where} is missing; see hotfix.example.toml."
     if problem["type"] == "extra_forbidden":

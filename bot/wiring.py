@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 from bot.config import HotfixConfig, Settings
 from bot.service.clock import Clock, SystemClock
 from bot.service.hotfixes import GIT, SLACK, TIMERS, HotfixService
+from bot.git.ops import GitOps
+from bot.git.worker import GitWorker
 from bot.scheduling.scheduler import TimerScheduler
 from bot.service.runner import JobRunner
 from bot.slack import errors
@@ -56,7 +58,7 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     engine = make_engine(settings.database_url)
     create_schema(engine)
     wakers: dict[str, Callable[[], None]] = {}
-    service = HotfixService(engine, config.policy(), config.repo_names, clock,
+    service = HotfixService(engine, config.policy(), {r.name: r.spec() for r in config.repos}, clock,
                             wake=lambda queue: wakers[queue]() if queue in wakers else None)
     timers = TimerScheduler(service, clock)
     app = _bolt_app(settings)
@@ -67,10 +69,15 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     runners = {
         SLACK: JobRunner(engine, SLACK, delivery.handlers, clock, worker_id=worker_id, poll_seconds=poll_seconds),
-        GIT: JobRunner(engine, GIT, {}, clock, worker_id=worker_id, poll_seconds=poll_seconds),
+        GIT: JobRunner(engine, GIT, GitWorker(service, _git_ops(settings, config)).handlers, clock,
+                       worker_id=worker_id, poll_seconds=poll_seconds),
     }
     wakers.update({queue: runner.wake for queue, runner in runners.items()}, **{TIMERS: timers.wake})
     return Bot(settings, config, engine, service, app, timers, runners)
+
+
+def _git_ops(settings: Settings, config: HotfixConfig) -> GitOps:
+    return GitOps(settings.workdir, author_name=config.git.author_name, author_email=config.git.author_email)
 
 
 def _bolt_app(settings: Settings) -> App:

@@ -77,6 +77,11 @@ class Hotfix:
     number: int | None = None  # assigned by the store
     base_ref: str | None = None
     base_commit: str | None = None
+    tag: str | None = None  # the latest release tag pushed for this hotfix
+    tag_commit: str | None = None
+    previous_tag: str | None = None  # what production ran before: the rollback target
+    merge_targets: tuple[str, ...] = ()
+    merged_into: tuple[str, ...] = ()
     closed_at: datetime | None = None
 
     @property
@@ -94,6 +99,10 @@ class Hotfix:
     def decision_by(self, user_id: str) -> Decision | None:
         return next((d for d in self.decisions if d.user_id == user_id), None)
 
+    @property
+    def targets_left(self) -> tuple[str, ...]:
+        return tuple(t for t in self.merge_targets if t not in self.merged_into)
+
 
 class EventKind(StrEnum):
     DECLARED = "declared"
@@ -101,6 +110,18 @@ class EventKind(StrEnum):
     FULLY_APPROVED = "fully_approved"
     REJECTED = "rejected"
     BRANCH_CUT = "branch_cut"
+    REVIEW_REQUESTED = "review_requested"
+    REVIEW_APPROVED = "review_approved"
+    CHANGES_REQUESTED = "changes_requested"
+    DEPLOY_STARTED = "deploy_started"
+    TAGGED = "tagged"
+    STABLE = "stable"
+    ROLLED_BACK = "rolled_back"
+    MERGED_BACK = "merged_back"
+    MERGE_CONFLICT = "merge_conflict"
+    ALL_MERGED = "all_merged"
+    BRANCH_DELETED = "branch_deleted"
+    CLOSED = "closed"
     STEP_FAILED = "step_failed"
     REMINDED = "reminded"
     SNOOZED = "snoozed"
@@ -121,7 +142,35 @@ BOT = "bot"
 
 @dataclass(frozen=True)
 class CutBranch:
-    """Ask the git worker to cut and push the hotfix branch."""
+    """Git worker: cut and push the hotfix branch."""
 
 
-Effect = Union[CutBranch, StartTimer, CancelTimers, DelayTimer]
+@dataclass(frozen=True)
+class SummarizeDiff:
+    """Git worker: measure the branch against its base and post the review request."""
+
+
+@dataclass(frozen=True)
+class TagRelease:
+    """Git worker: push the next patch tag (in trunk flow after merging into main)."""
+
+
+@dataclass(frozen=True)
+class MergeBack:
+    """Git worker: merge the hotfix into every target still missing it."""
+
+
+@dataclass(frozen=True)
+class VerifyMerged:
+    """Git worker: check which targets contain the fix; with `remind`, name the ones that don't."""
+
+    remind: bool = False
+
+
+@dataclass(frozen=True)
+class DeleteBranch:
+    """Git worker: every target has the fix; delete the hotfix branch."""
+
+
+GitEffect = Union[CutBranch, SummarizeDiff, TagRelease, MergeBack, VerifyMerged, DeleteBranch]
+Effect = Union[GitEffect, StartTimer, CancelTimers, DelayTimer]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.domain.hotfix import BOT, Event, EventKind, Hotfix, Stage
+from bot.domain.hotfix import BOT, Event, EventKind, Hotfix, Stage, VerifyMerged
 from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer, Timer, TimerKind, in_quiet_hours
 from bot.domain.transitions import Outcome, Refused, missing_roles
@@ -26,10 +26,14 @@ _LIVE_IN = {
 def remind(hotfix: Hotfix, timer: Timer, *, policy: Policy, now: datetime) -> Outcome:
     if hotfix.stage not in _LIVE_IN[timer.kind]:
         return Outcome(hotfix)
+    if timer.kind is TimerKind.MERGE_BACK_DUE:  # verification, not trust: ask git which targets still lack it
+        return Outcome(hotfix, effects=(VerifyMerged(remind=True), _ask_again(timer, policy)))
     people = _people_to_remind(hotfix, timer, policy)
     detail = {"timer": timer.kind.value, "round": str(timer.round), "users": ",".join(people)}
     if timer.kind is TimerKind.APPROVAL_ESCALATION:
         detail["missing"] = ",".join(missing_roles(hotfix, policy.approvals))
+    if timer.kind is TimerKind.MONITORING_END:
+        detail["tag"] = hotfix.tag or ""
     effects = [again] if (again := _ask_again(timer, policy)) else []
     if timer.kind is TimerKind.MONITORING_END:
         effects.append(CancelTimers((TimerKind.MONITORING_CHECKIN,)))
@@ -78,3 +82,11 @@ def snooze(hotfix: Hotfix, kind: TimerKind, *, user_id: str, by: timedelta, poli
 def quiet_for(hotfix: Hotfix, now: datetime, policy: Policy) -> bool:
     """MEDIUM/LOW hotfixes (overrides) respect quiet hours; CRITICAL and HIGH never do."""
     return hotfix.severity.goes_to_normal_release and in_quiet_hours(now, policy.times.quiet_hours)
+
+
+def remind_merge_back(hotfix: Hotfix, *, missing: tuple[str, ...], now: datetime) -> Outcome:
+    """After verification: name the targets git does not yet show as containing the fix."""
+    if not missing or hotfix.stage is not Stage.MERGING_BACK:
+        return Outcome(hotfix)
+    detail = {"timer": TimerKind.MERGE_BACK_DUE.value, "users": hotfix.declared_by, "targets": ",".join(missing)}
+    return Outcome(hotfix, (Event(EventKind.REMINDED, BOT, now, detail),))

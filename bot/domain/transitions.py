@@ -11,6 +11,7 @@ from bot.domain.policy import ApprovalPolicy, TimeTargets, role_label
 from bot.domain.timers import CancelTimers, StartTimer, TimerKind
 
 REASON_MAX = 500
+SECURITY_SLUG = "security fix"  # seed 003: nothing public names the vulnerability, branch names included
 
 
 class Refused(Exception):
@@ -35,7 +36,7 @@ def declare(form: Declaration, *, declared_by: str, now: datetime, times: TimeTa
         impact=form.impact.strip(),
         risk=form.risk.strip(),
         repo=form.repo,
-        branch=branch_name(issue_id, form.title),
+        branch=branch_name(issue_id, SECURITY_SLUG if form.security else form.title),
         declared_by=declared_by,
         declared_at=now,
         security=form.security,
@@ -50,8 +51,10 @@ def approve(hotfix: Hotfix, *, user_id: str, policy: ApprovalPolicy, now: dateti
     role = _role_deciding(hotfix, user_id, policy, verb="approve")
     decisions = (*hotfix.decisions, Decision(role, user_id, now))
     approved = replace(hotfix, decisions=decisions)
-    events = [Event(EventKind.APPROVED, user_id, now, {"role": role})]
     missing = missing_roles(approved, policy)
+    needed = policy.roles_needed(hotfix.severity)
+    detail = {"role": role, "count": str(len(needed) - len(missing)), "of": str(len(needed)), "missing": ",".join(missing)}
+    events = [Event(EventKind.APPROVED, user_id, now, detail)]
     if missing:
         return Outcome(approved, tuple(events))
     approved = replace(approved, stage=Stage.APPROVED)

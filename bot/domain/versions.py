@@ -84,7 +84,8 @@ def _parse_with_any_prefix(tag: str) -> Version | None:
 
 def newest_production(tags: Iterable[str], glob: str) -> str | None:
     """The newest tag by semver that matches glob; pre-releases are never production."""
-    releases = [(version, tag) for tag in tags if (version := parse_version(tag, glob)) and not version.is_prerelease]
+    versions = ((parse_version(tag, glob), tag) for tag in tags)
+    releases = [(version, tag) for version, tag in versions if version and not version.is_prerelease]
     return max(releases)[1] if releases else None
 
 

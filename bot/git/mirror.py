@@ -146,9 +146,9 @@ class Mirror:
     def merged_by(self, head: str, tip: str) -> str:
         """The commit on tip's first-parent line that brought head in (head itself if fast-forwarded)."""
         descendants = set(self.run("rev_list", "--ancestry-path", f"{head}..{tip}").split())
-        first_parents = [line.split() for line in self.run("rev_list", "--first-parent", "--parents",
-                                                           f"{head}..{tip}").splitlines()]
-        on_path = [commit_and_parents for commit_and_parents in first_parents if commit_and_parents[0] in descendants]
+        first_parent_line = self.run("rev_list", "--first-parent", "--parents", f"{head}..{tip}")
+        first_parents = [line.split() for line in first_parent_line.splitlines()]  # [commit, parent, ...]
+        on_path = [commit for commit in first_parents if commit[0] in descendants]
         if not on_path or on_path[-1][1] == head:
             return head
         return on_path[-1][0]

@@ -7,7 +7,6 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import git
@@ -22,44 +21,13 @@ from bot.git.errors import (
     RefNotFound,
 )
 from bot.git.mirror import Mirror, Rejection, Snapshot, TagRecord, first_culprit, lost_race
+from bot.git.results import CutResult, DiffSummary, MergeResult, TagInfo, TagResult
 
 MARKER_TRAILER = "Hotfix"
 PREVIOUS_TAG_TRAILER = "Previous-Tag"
 PUSH_ATTEMPTS = 5
 
-
-@dataclass(frozen=True)
-class TagInfo:
-    name: str
-    commit: str
-
-
-@dataclass(frozen=True)
-class CutResult:
-    branch: str
-    base_ref: str
-    base_commit: str
-
-
-@dataclass(frozen=True)
-class TagResult:
-    tag: str
-    commit: str
-    previous_tag: str
-
-
-@dataclass(frozen=True)
-class MergeResult:
-    target: str
-    commit: str
-    already_merged: bool
-
-
-@dataclass(frozen=True)
-class DiffSummary:
-    files: list[str]
-    insertions: int
-    deletions: int
+__all__ = ["CutResult", "DiffSummary", "GitOps", "MergeResult", "TagInfo", "TagResult", "branch_ref"]
 
 
 class GitOps:
@@ -114,7 +82,7 @@ class GitOps:
                     culprit = first_culprit(rejections)
                     raise PushRejected(culprit.ref, culprit.reason)
                 mirror.fetch()
-            raise PushRejected(f"refs/tags/{name}", first_culprit(rejections).reason)
+            raise PushRejected(f"refs/tags/{name}", _gave_up(rejections))
 
     def merge_back(self, spec: RepoSpec, branch: str, target: str, *, message: str) -> MergeResult:
         branch_ref(branch)
@@ -133,7 +101,7 @@ class GitOps:
                     return MergeResult(target, commit, already_merged=False)
                 if not lost_race(rejections):
                     raise PushRejected(target_ref, first_culprit(rejections).reason)
-            raise PushRejected(target_ref, first_culprit(rejections).reason)
+            raise PushRejected(target_ref, _gave_up(rejections))
 
     def merged_targets(self, spec: RepoSpec, branch_head: str, targets: Iterable[str]) -> dict[str, bool]:
         targets = list(targets)
@@ -278,6 +246,10 @@ def _merge_commit(mirror: Mirror, target: str, tip: str, head: str, message: str
     if conflicts:
         raise MergeConflict(target, conflicts)
     return mirror.commit_tree(tree, (tip, head), message)
+
+
+def _gave_up(rejections: list[Rejection]) -> str:
+    return f"{first_culprit(rejections).reason}, still after {PUSH_ATTEMPTS} attempts"
 
 
 def _check_marker(marker: str) -> None:

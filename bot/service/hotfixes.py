@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,19 +10,25 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.domain import reminders, transitions
+from bot.domain import procedure, reminders, transitions
 from bot.domain.declaration import Declaration, Field
-from bot.domain.hotfix import CutBranch, Effect, Event, Hotfix
+from bot.domain.hotfix import (
+    CutBranch, DeleteBranch, Effect, Event, Hotfix, MergeBack, SummarizeDiff, TagRelease, VerifyMerged,
+)
+from bot.domain.repo import RepoSpec
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer, Timer, TimerKind, end_of_quiet_hours
 from bot.domain.policy import Policy
 from bot.domain.transitions import Outcome, Refused
 from bot.service.clock import Clock
+from bot.service.steps import Steps
 from bot.store import jobs, timer_store
 from bot.store.db import reading, transaction
 from bot.store.hotfix_store import HotfixStore, StaleWrite
 
 SLACK, GIT, TIMERS = "slack", "git", "timers"
 _TIMER_BATCH = 200
+GIT_JOBS = {CutBranch: "cut_branch", SummarizeDiff: "summarize_diff", TagRelease: "tag_release",
+            MergeBack: "merge_back", VerifyMerged: "verify_merged", DeleteBranch: "delete_branch"}
 _KEY = re.compile(r"^(?:HF-?)?(\d{1,9})$", re.IGNORECASE)
 _ATTEMPTS_ON_CONFLICT = 3
 
@@ -40,8 +46,8 @@ class _Unit:
     queued: set[str]
 
 
-class HotfixService:
-    def __init__(self, engine: Engine, policy: Policy, repos: tuple[str, ...], clock: Clock,
+class HotfixService(Steps):
+    def __init__(self, engine: Engine, policy: Policy, repos: Mapping[str, RepoSpec], clock: Clock,
                  wake: Callable[[str], None] = lambda queue: None) -> None:
         self.engine = engine
         self.policy = policy
@@ -100,6 +106,11 @@ class HotfixService:
     def check_may_reject(self, key: str, *, user_id: str) -> Hotfix:
         hotfix = self.get(key)
         transitions.check_may_reject(hotfix, user_id=user_id, policy=self.policy.approvals)
+        return hotfix
+
+    def check_may_review(self, key: str, *, user_id: str) -> Hotfix:
+        hotfix = self.get(key)
+        procedure.check_reviewer(hotfix, user_id, self.policy)
         return hotfix
 
     def reject(self, key: str, *, user_id: str, reason: str) -> Hotfix:
@@ -197,8 +208,10 @@ class HotfixService:
     def _queue_effect(self, unit: _Unit, hotfix: Hotfix, effect: Effect) -> None:
         now = self.clock.now()
         match effect:
-            case CutBranch():
-                self._queue(unit, GIT, f"git:{hotfix.repo}", "cut_branch", hotfix)
+            case VerifyMerged(remind=remind):
+                self._queue(unit, GIT, f"git:{hotfix.repo}", "verify_merged", hotfix, {"remind": remind})
+            case CutBranch() | SummarizeDiff() | TagRelease() | MergeBack() | DeleteBranch():
+                self._queue(unit, GIT, f"git:{hotfix.repo}", GIT_JOBS[type(effect)], hotfix)
             case StartTimer(kind=kind, after=after, round=round_):
                 timer_store.arm(unit.session, hotfix_id=hotfix.number, kind=kind, due_at=now + after, now=now,
                                 round=round_)

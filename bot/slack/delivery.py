@@ -7,10 +7,10 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.hotfix import Hotfix
+from bot.domain.hotfix import EventKind, Hotfix
 from bot.service.hotfixes import HotfixService
 from bot.service.runner import Handler, RetryLater
-from bot.slack import views
+from bot.slack import replies, views
 from bot.store.jobs import Job
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,10 @@ class SlackDelivery:
     def announce(self, job: Job) -> None:
         hotfix = self.service.get(f"HF-{job.hotfix_id}")
         event = self.service.event(job.payload["event_id"])
-        message = views.announcement(event, hotfix, self.service.policy.approvals) if event else None
+        if event is None:
+            return
+        events = self.service.timeline(hotfix.key)[1] if event.kind is EventKind.CLOSED else ()
+        message = replies.announcement(event, hotfix, self.service.policy.approvals, events)
         if message is None:
             return
         channel, thread_ts = self.service.status_message_of(hotfix) or self._status(hotfix)
@@ -43,7 +46,7 @@ class SlackDelivery:
     def direct_message(self, job: Job) -> None:
         hotfix = self.service.get(f"HF-{job.hotfix_id}")
         event = self.service.event(job.payload["event_id"])
-        message = views.direct_message(event, hotfix, self.service.policy.approvals) if event else None
+        message = replies.direct_message(event, hotfix, self.service.policy.approvals) if event else None
         if message is not None:
             self._call("chat_postMessage", channel=job.payload["user"], **message.as_kwargs())
 

@@ -6,6 +6,7 @@ from typing import Any
 from bot.domain.declaration import Declaration, Field
 from bot.domain.policy import Severity
 from bot.slack.ids import BlockId
+from bot.slack.views import REVIEW_CHECKLIST
 
 FIELD_BLOCKS: dict[Field, BlockId] = {
     Field.TITLE: BlockId.TITLE,
@@ -60,3 +61,16 @@ def _selected(values: dict, block: BlockId) -> str | None:
 def _checked(values: dict, block: BlockId) -> list:
     options = _element(values, block).get("selected_options") or []
     return options if isinstance(options, list) else []
+
+
+def unticked(view: dict[str, Any], block: BlockId) -> bool:
+    """True when a checklist in the modal has items left unticked."""
+    shown = _shown_options(view, block) or len(REVIEW_CHECKLIST)
+    return len(_checked(view.get("state", {}).get("values", {}), block)) < shown
+
+
+def _shown_options(view: dict[str, Any], block: BlockId) -> int:
+    for candidate in view.get("blocks", []):
+        if candidate.get("block_id") == block.value:
+            return len((candidate.get("element") or {}).get("options") or [])
+    return 0

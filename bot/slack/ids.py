@@ -5,11 +5,21 @@ from enum import StrEnum
 class CallbackId(StrEnum):
     DECLARE = "hotfix_declare"
     REJECT = "hotfix_reject"
+    APPROVE_REVIEW = "hotfix_approve_review"
+    REQUEST_CHANGES = "hotfix_request_changes"
 
 
 class ActionId(StrEnum):
     APPROVE = "hotfix_approve"
     REJECT = "hotfix_reject"
+    READY_FOR_REVIEW = "hotfix_ready_for_review"
+    APPROVE_REVIEW = "hotfix_approve_review"
+    REQUEST_CHANGES = "hotfix_request_changes"
+    TAG_AND_DEPLOY = "hotfix_tag_and_deploy"
+    STABLE = "hotfix_stable"
+    ROLL_BACK = "hotfix_roll_back"
+    MERGED_BY_HAND = "hotfix_merged_by_hand"
+    CLOSE = "hotfix_close"
     SNOOZE_30M = "hotfix_snooze_30m"
     SNOOZE_1H = "hotfix_snooze_1h"
 
@@ -26,4 +36,5 @@ class BlockId(StrEnum):
     SECURITY = "security"
     OVERRIDE = "override"
     REASON = "reason"
+    CHECKLIST = "checklist"
     DECISION = "decision"

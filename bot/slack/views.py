@@ -12,9 +12,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.declaration import TEXT_MAX, TITLE_MAX
-from bot.domain.hotfix import Event, EventKind, Hotfix, Stage
+from bot.domain.hotfix import Hotfix, Stage
 from bot.domain.policy import SEVERITY_CRITERIA, ApprovalPolicy, Severity, role_label
-from bot.domain.timers import Timer, TimerKind
+from bot.domain.timers import Timer
 from bot.domain.transitions import REASON_MAX, missing_roles
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
@@ -75,14 +75,54 @@ def declare_modal(repos: Sequence[str], *, title: str = "") -> View:
     )
 
 
-def reject_modal(hotfix: Hotfix) -> View:
+def reason_modal(hotfix: Hotfix, callback: CallbackId) -> View:
+    """Reject, Request changes and Close-early each ask for one reason."""
+    title, submit, question, example = _REASON_MODALS[callback]
     return View(
-        type="modal", callback_id=CallbackId.REJECT, title=f"Reject {hotfix.key}", submit="Reject", close="Cancel",
+        type="modal", callback_id=callback, title=f"{title} {hotfix.key}", submit=submit, close="Cancel",
         private_metadata=hotfix.key,
         blocks=[
             SectionBlock(text=f"*{hotfix.key}* · {hotfix.severity.label} · {escape(public_title(hotfix))}"),
-            _text_input(BlockId.REASON, "Why reject it?", multiline=True, max_length=REASON_MAX,
-                        placeholder="e.g. MEDIUM at most: a workaround exists; ship it in Monday's release"),
+            _text_input(BlockId.REASON, question, multiline=True, max_length=REASON_MAX, placeholder=example),
+        ],
+    )
+
+
+_REASON_MODALS = {
+    CallbackId.REJECT: ("Reject", "Reject", "Why reject it?",
+                        "e.g. MEDIUM at most: a workaround exists; ship it in Monday's release"),
+    CallbackId.REQUEST_CHANGES: ("Changes for", "Send", "What has to change?",
+                                 "e.g. the null check belongs in the caller; add a test for expired cards"),
+}
+
+# Seed 003's reviewer checklist.
+REVIEW_CHECKLIST = (
+    "Fix addresses the stated problem",
+    "Changes are minimal and focused",
+    "No unrelated changes included",
+    "Tests added/updated appropriately",
+    "No obvious regressions",
+    "Deployment plan is clear",
+    "Rollback plan is documented",
+    "Changes will merge cleanly to main branch",
+)
+SECURITY_CHECKLIST = (
+    "Security team has reviewed",
+    "Fix doesn't introduce new vulnerabilities",
+    "No sensitive data exposed in logs/errors",
+)
+
+
+def review_modal(hotfix: Hotfix) -> View:
+    items = REVIEW_CHECKLIST + (SECURITY_CHECKLIST if hotfix.security else ())
+    checklist = CheckboxesElement(action_id=BlockId.CHECKLIST,
+                                  options=[Option(value=str(i), text=item) for i, item in enumerate(items)])
+    return View(
+        type="modal", callback_id=CallbackId.APPROVE_REVIEW, title=f"Review {hotfix.key}", submit="Approve review",
+        close="Cancel", private_metadata=hotfix.key,
+        blocks=[
+            SectionBlock(text=f"*{hotfix.key}* · `{hotfix.branch}`\nTick every item you checked."),
+            InputBlock(block_id=BlockId.CHECKLIST, label="Hotfix review checklist", element=checklist),
         ],
     )
 
@@ -114,6 +154,11 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Time
     ]
     if hotfix.base_ref:
         facts.append(f"*Branch*\n`{hotfix.branch}` from `{hotfix.base_ref}`")
+    if hotfix.tag:
+        facts.append(f"*Tag*\n`{hotfix.tag}` (was `{hotfix.previous_tag}`)")
+    if hotfix.merge_targets:
+        facts.append("*Merge-back*\n" + " · ".join(
+            f"{'✅' if t in hotfix.merged_into else '⏳'} `{t}`" for t in hotfix.merge_targets))
     blocks: list[Block] = [SectionBlock(text=headline), SectionBlock(fields=facts)]
     if not hotfix.security:
         blocks.append(SectionBlock(text=f"*Impact:* {escape(hotfix.impact)}\n*Risk if delayed:* {escape(hotfix.risk)}"[:3000]))
@@ -121,13 +166,24 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Time
     if timers:
         due = " · ".join(f"{t.kind.label} {clock_time(t.due_at)}" for t in timers)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Next: {due}")]))
-    if hotfix.stage is Stage.AWAITING_APPROVAL:
+    if buttons := _STAGE_BUTTONS.get(hotfix.stage):
         blocks.append(ActionsBlock(block_id=BlockId.DECISION, elements=[
-            ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=hotfix.key, style="primary"),
-            ButtonElement(text="Reject", action_id=ActionId.REJECT, value=hotfix.key, style="danger"),
+            ButtonElement(text=label, action_id=action, value=hotfix.key, style=style) for label, action, style in buttons
         ]))
-    text = f"{hotfix.key} · {hotfix.severity.label} · {public_title(hotfix)} · {hotfix.stage.label}"
+    text = f"{hotfix.key} · {hotfix.severity.label} · {escape(public_title(hotfix))} · {hotfix.stage.label}"
     return Message(text, blocks)
+
+
+_STAGE_BUTTONS: dict[Stage, tuple[tuple[str, ActionId, str | None], ...]] = {
+    Stage.AWAITING_APPROVAL: (("Approve", ActionId.APPROVE, "primary"), ("Reject", ActionId.REJECT, "danger")),
+    Stage.FIXING: (("Ready for review", ActionId.READY_FOR_REVIEW, "primary"),),
+    Stage.IN_REVIEW: (("Approve review", ActionId.APPROVE_REVIEW, "primary"),
+                      ("Request changes", ActionId.REQUEST_CHANGES, None)),
+    Stage.REVIEWED: (("Tag & deploy", ActionId.TAG_AND_DEPLOY, "primary"),),
+    Stage.MONITORING: (("Stable", ActionId.STABLE, "primary"), ("Roll back", ActionId.ROLL_BACK, "danger")),
+    Stage.MERGING_BACK: (("Merged by hand", ActionId.MERGED_BY_HAND, None),),
+    Stage.MERGED: (("Close", ActionId.CLOSE, "primary"),),
+}
 
 
 def approvals_line(hotfix: Hotfix, policy: ApprovalPolicy) -> str:
@@ -139,106 +195,15 @@ def approvals_line(hotfix: Hotfix, policy: ApprovalPolicy) -> str:
     return "Approvals: " + " · ".join(parts) if parts else "Approvals: none needed"
 
 
-# --- thread replies ------------------------------------------------------------------------------------------------
-def announcement(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message | None:
-    """The thread reply for one audit event, or None for events that need no reply."""
-    match event.kind:
-        case EventKind.DECLARED:
-            return Message(_approval_request(hotfix, policy))
-        case EventKind.APPROVED:
-            return Message(_approved(event, hotfix, policy))
-        case EventKind.FULLY_APPROVED:
-            return Message(f"🟢 All approvals in: {hotfix.key} is approved. Cutting `{hotfix.branch}` now.")
-        case EventKind.REJECTED:
-            return Message(
-                f"❌ {mention(event.actor)} rejected {hotfix.key} as {role_label(event.detail['role'])}: "
-                f"“{escape(event.detail['reason'])}”. It is closed; ship the fix through the normal release."
-            )
-        case EventKind.BRANCH_CUT:
-            return Message(_branch_cut(event))
-        case EventKind.STEP_FAILED:
-            return Message(f"⚠️ {escape(event.detail.get('message', 'A step failed.'))}")
-        case EventKind.REMINDED:
-            return reminder(event, hotfix, policy)
-        case EventKind.SNOOZED:
-            return Message(f"💤 {mention(event.actor)} snoozed the {_timer_kind(event).label.lower()} "
-                           f"for {event.detail['minutes']} minutes.")
-    return None
-
-
-def _timer_kind(event: Event) -> TimerKind:
-    return TimerKind(event.detail["timer"])
-
-
-def reminder(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
-    people = " ".join(mention(u) for u in filter(None, event.detail.get("users", "").split(",")))
-    kind = _timer_kind(event)
-    text = f"⏰ {people}: " + _REMINDER_TEXT[kind].format(
-        key=hotfix.key, branch=hotfix.branch,
-        missing=", ".join(role_label(r) for r in filter(None, event.detail.get("missing", "").split(","))),
-    )
-    value = f"{hotfix.key}|{kind.value}"
-    buttons = ActionsBlock(elements=[
-        ButtonElement(text="Snooze 30m", action_id=ActionId.SNOOZE_30M, value=value),
-        ButtonElement(text="Snooze 1h", action_id=ActionId.SNOOZE_1H, value=value),
-    ])
-    return Message(text, [SectionBlock(text=text), buttons])
-
-
-_REMINDER_TEXT = {
-    TimerKind.APPROVAL_ESCALATION: "{key} still needs approval from {missing}. Approve or Reject on the status message.",
-    TimerKind.REVIEW_HALFWAY: "review of {key} (`{branch}`) is half-way through its SLA. Please review it now.",
-    TimerKind.REVIEW_OVERDUE: "review of {key} (`{branch}`) is overdue. Please review it now.",
-    TimerKind.MONITORING_CHECKIN: "{key} monitoring check-in: are error rates and latency normal?",
-    TimerKind.MONITORING_END: "the monitoring window of {key} is over. Is it stable? Press Stable or Roll back.",
-    TimerKind.MERGE_BACK_DUE: "merge-back of {key} is overdue: git does not show the fix in every target yet.",
-    TimerKind.POSTMORTEM_DUE: "the post-mortem of {key} is due. `hotfix-bot report {key}` prints the draft.",
-}
-
-
-def direct_message(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message | None:
-    """The DM a named person gets besides the thread reply (reminders only)."""
-    if event.kind is not EventKind.REMINDED:
-        return None
-    return Message(f"{reminder(event, hotfix, policy).text} (hotfix channel thread of {hotfix.key})")
-
-
-def _approval_request(hotfix: Hotfix, policy: ApprovalPolicy) -> str:
-    needed = [
-        f"{role_label(role)} ({', '.join(mention(u) for u in sorted(policy.holders(role)))})"
-        for role in policy.roles_needed(hotfix.severity)
-    ]
-    lines = [f"{hotfix.key} needs approval from: {'; '.join(needed)}. Use *Approve* or *Reject* on the message above."]
-    if hotfix.override:
-        lines.append(
-            f"Override: {hotfix.severity.label} normally goes to the normal release; "
-            f"{mention(hotfix.declared_by)} says it cannot wait."
-        )
-    return "\n".join(lines)
-
-
-def _approved(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
-    needed = policy.roles_needed(hotfix.severity)
-    done = len(needed) - len(missing_roles(hotfix, policy)) if hotfix.stage is Stage.AWAITING_APPROVAL else len(needed)
-    line = f"✅ {mention(event.actor)} approved as {role_label(event.detail['role'])} ({done} of {len(needed)})."
-    missing = missing_roles(hotfix, policy) if hotfix.stage is Stage.AWAITING_APPROVAL else ()
-    return line + (f" Still needed: {', '.join(role_label(r) for r in missing)}." if missing else "")
-
-
-def _branch_cut(event: Event) -> str:
-    branch, base, commit = event.detail["branch"], event.detail["base_ref"], event.detail["base_commit"][:10]
-    return (
-        f"🌿 Branch `{branch}` pushed from `{base}` (`{commit}`). To start:\n"
-        f"```git fetch origin\ngit switch {branch}```\nPush the fix to that branch, then press *Ready for review*."
-    )
-
-
 # --- ephemeral answers to /hotfix ----------------------------------------------------------------------------------
 HELP = (
     "*/hotfix* commands:\n"
     "• `/hotfix declare [title]`: open the declaration form\n"
     "• `/hotfix status HF-12`: where a hotfix stands\n"
     "• `/hotfix list`: active hotfixes\n"
+    "• `/hotfix review HF-12` · `deploy HF-12` · `stable HF-12` · `rollback HF-12` · `merged HF-12`: "
+    "the buttons' steps\n"
+    "• `/hotfix close HF-12 [reason]`: close (a reason is needed before every merge-back is done)\n"
     "• `/hotfix help`: this list"
 )
 

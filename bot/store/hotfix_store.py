@@ -12,8 +12,9 @@ from bot.store.tables import DecisionRow, EventRow, HotfixRow
 
 _COPIED = (
     "title", "issue_id", "impact", "risk", "repo", "branch", "declared_by", "declared_at",
-    "security", "override", "base_ref", "base_commit", "closed_at",
+    "security", "override", "base_ref", "base_commit", "tag", "tag_commit", "previous_tag", "closed_at",
 )
+_LISTS = ("merge_targets", "merged_into")
 
 
 class StaleWrite(Exception):
@@ -27,7 +28,7 @@ class HotfixStore:
 
     def add(self, hotfix: Hotfix, *, request_key: str | None = None) -> Hotfix:
         row = HotfixRow(severity=hotfix.severity.value, stage=hotfix.stage.value, request_key=request_key,
-                        **{name: getattr(hotfix, name) for name in _COPIED})
+                        **_columns(hotfix))
         self.session.add(row)
         self.session.flush()
         self._versions[row.id] = row.version
@@ -53,7 +54,7 @@ class HotfixStore:
         number = after.number
         assert number is not None and number in self._versions, "save() takes a hotfix loaded in this unit of work"
         version = self._versions[number]
-        changes = {name: getattr(after, name) for name in _COPIED} | {"stage": after.stage.value}
+        changes = _columns(after) | {"stage": after.stage.value}
         result = self.session.execute(
             update(HotfixRow)
             .where(HotfixRow.id == number, HotfixRow.version == version)
@@ -109,8 +110,13 @@ class HotfixStore:
         return Hotfix(
             number=row.id, severity=Severity(row.severity), stage=Stage(row.stage), decisions=decisions,
             **{name: getattr(row, name) for name in _COPIED},
+            **{name: tuple(filter(None, getattr(row, name).split(","))) for name in _LISTS},
         )
 
     @staticmethod
     def _event(row: EventRow) -> Event:
         return Event(EventKind(row.kind), row.actor, row.at, json.loads(row.detail))
+
+
+def _columns(hotfix: Hotfix) -> dict:
+    return {name: getattr(hotfix, name) for name in _COPIED} | {name: ",".join(getattr(hotfix, name)) for name in _LISTS}

@@ -48,6 +48,11 @@ class HotfixRow(SQLModel, table=True):
     stage: str = Field(index=True)
     base_ref: str | None = None
     base_commit: str | None = None
+    tag: str | None = None
+    tag_commit: str | None = None
+    previous_tag: str | None = None
+    merge_targets: str = ""  # comma-separated branch names
+    merged_into: str = ""
     closed_at: datetime | None = _at(default=None, nullable=True)
     # Bumped on every save: two writers that read the same version cannot both win.
     version: int = 1

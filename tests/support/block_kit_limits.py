@@ -10,10 +10,14 @@ MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 40_000
 MAX_ID = 255
-BLOCK_TYPES = frozenset({"section", "divider", "actions", "context", "header", "input", "image", "rich_text", "file"})
+BLOCK_TYPES = frozenset(
+    {"section", "divider", "actions", "context", "header", "input", "image", "rich_text", "file"}
+)
 TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
 # Most options each element type accepts.
-OPTION_LIMITS = {"static_select": 100, "multi_static_select": 100, "overflow": 5, "radio_buttons": 10, "checkboxes": 10}
+OPTION_LIMITS = {
+    "static_select": 100, "multi_static_select": 100, "overflow": 5, "radio_buttons": 10, "checkboxes": 10,
+}
 
 MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral", "response_url"})
 VIEW_METHODS = frozenset({"views.open", "views.update", "views.push", "views.publish"})

@@ -87,8 +87,11 @@ class Driver:
         before = len(self.slack.calls_to("chat.postMessage"))
         answer = self.submit_declaration(user=user, **fields)
         assert answer.status == 200 and not answer.body, answer
-        status = eventually(lambda: next((c for c in self.slack.calls_to("chat.postMessage")[before:]
-                                          if "thread_ts" not in c.args), None))
+        def status_posted():
+            self.bot.run_pending()  # also works when the test runs no worker threads
+            return next((c for c in self.slack.calls_to("chat.postMessage")[before:] if "thread_ts" not in c.args), None)
+
+        status = eventually(status_posted)
         key = status["text"].split(" ", 1)[0]
         channel, ts = eventually(lambda: self.bot.service.status_message_of(self.bot.service.get(key)))
         return Posted(key, channel, ts)

@@ -16,6 +16,7 @@ from tests.support.fake_slack_http import Handler, Reply, Request
 from tests.support.fake_slack_workspace import Workspace
 
 MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url")
+MISSING_FALLBACK_TEXT = "blocks without a `text` fallback (Slack warns; screen readers need it)"
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ class _Fault:
         if self.error is not None:
             return Reply(200, {"ok": False, "error": self.error})
         if self.status == 429:
-            return Reply(429, {"ok": False, "error": "ratelimited"}, (("Retry-After", str(self.retry_after)),))
+            retry_after = (("Retry-After", str(self.retry_after)),)
+            return Reply(429, {"ok": False, "error": "ratelimited"}, retry_after)
         return Reply(self.status, {"ok": False, "error": "fatal_error"})
 
     def describe(self) -> str:
@@ -51,7 +53,10 @@ class _Fault:
 
 
 class FakeSlack:
-    """ThreadingHTTPServer on 127.0.0.1:0 speaking Slack's Web API at `url`; tests end with assert_no_problems()."""
+    """A ThreadingHTTPServer on 127.0.0.1:0 speaking Slack's Web API at `url`.
+
+    Tests end with `assert_no_problems()`: every refused or doubtful call is listed in `problems`.
+    """
 
     def __init__(self, *, valid_tokens: Iterable[str] | None = None, team_id: str = "T0TEAM",
                  bot_user_id: str = "U0HOTFIXBOT", bot_id: str = "B0HOTFIX") -> None:
@@ -68,7 +73,8 @@ class FakeSlack:
             server.daemon_threads = True
             server.fake = self  # type: ignore[attr-defined]
             # A short poll interval keeps stop() quick; the default waits up to 0.5 s.
-            threading.Thread(target=server.serve_forever, args=(0.01,), name="fake-slack", daemon=True).start()
+            serving = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+            serving.start()
             self._server = server
         return self
 
@@ -110,7 +116,10 @@ class FakeSlack:
 
     def fail_next(self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1,
                   error: str | None = None) -> None:
-        """The next `times` calls to `method` answer HTTP `status` (429 with Retry-After), or ok:false `error`."""
+        """The next `times` calls to `method` answer HTTP `status` (429 carries Retry-After).
+
+        With `error`, they answer HTTP 200 `{"ok": false, "error": error}` instead.
+        """
         with self._changed:
             self._faults.setdefault(method, deque()).append(_Fault(status, retry_after, times, error))
 
@@ -166,8 +175,8 @@ class FakeSlack:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise AssertionError(
-                        f"waited {timeout}s for {count} call(s) to {method} matching {match}, saw {len(found)}; "
-                        f"recorded:\n{self._summary()}"
+                        f"waited {timeout}s for {count} call(s) to {method} matching {match}, "
+                        f"saw {len(found)}; recorded:\n{self._summary()}"
                     )
                 self._changed.wait(min(remaining, 0.05))
             return found
@@ -193,7 +202,7 @@ class FakeSlack:
             return self._workspace.view(view_id)
 
     def _summary(self) -> str:
-        lines = [f"  {c.method} {_brief(c.args)}" + (f" -> {c.error}" if c.error else "") for c in self._calls]
+        lines = [f"  {c.method} {_brief(c.args)}{f' -> {c.error}' if c.error else ''}" for c in self._calls]
         lines += [f"  (fault) {c.method} -> {c.error}" for c in self._failed_calls]
         lines += [f"  problem: {p}" for p in self._problems]
         return "\n".join(lines) or "  (nothing)"
@@ -237,7 +246,8 @@ class FakeSlack:
             return {"ok": False, "error": "unknown_method"}
         auth_error = fake_slack_spec.auth_error(method, token, self._valid_tokens)
         if auth_error:
-            self._problems.append(f"{method}: {auth_error} (token {'missing' if not token else 'not accepted'})")
+            reason = "token not accepted" if token else "token missing"
+            self._problems.append(f"{method}: {auth_error} ({reason})")
             return {"ok": False, "error": auth_error}
         problems = [*request.problems, *fake_slack_spec.argument_problems(spec, args),
                     *block_kit_limits.request_problems(method, args)]
@@ -257,7 +267,7 @@ class FakeSlack:
     def _note(self, method: str, args: dict[str, Any], problems: list[str]) -> None:
         self._problems += [f"{method}: {p}" for p in problems]
         if block_kit_limits.lacks_fallback_text(method, args):
-            self._problems.append(f"{method}: blocks without a `text` fallback (Slack warns; screen readers need it)")
+            self._problems.append(f"{method}: {MISSING_FALLBACK_TEXT}")
 
     def _record(self, call: Call) -> None:
         self._calls.append(call)

@@ -35,7 +35,8 @@ class Handler(BaseHTTPRequestHandler):
         if url.path.startswith("/api/"):
             reply = fake.answer_api(url.path.removeprefix("/api/"), request)
         elif url.path.startswith("/respond/"):
-            reply = fake.answer_response_url(f"http://127.0.0.1:{self.server.server_address[1]}{url.path}", request)
+            origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+            reply = fake.answer_response_url(f"{origin}{url.path}", request)
         else:
             reply = Reply(404, {"ok": False, "error": "not_found"})
         self._send(reply)

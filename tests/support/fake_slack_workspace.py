@@ -1,4 +1,4 @@
-"""The fake's memory of one workspace (messages, threads, views, DMs) and Slack-shaped answers to valid calls."""
+"""The fake's memory of one workspace (messages, threads, views, DMs) and Slack's answers to valid calls."""
 
 from __future__ import annotations
 
@@ -102,7 +102,8 @@ class Workspace:
     def _store_view(self, view_id: str, view: dict[str, Any]) -> Answer:
         stored = {**view, "id": view_id, "team_id": self.team_id, "state": {"values": {}},
                   "hash": f"{next(self._serial)}.hash", "root_view_id": view_id, "bot_id": self.bot_id,
-                  "private_metadata": view.get("private_metadata", ""), "callback_id": view.get("callback_id", "")}
+                  "private_metadata": view.get("private_metadata", ""),
+                  "callback_id": view.get("callback_id", "")}
         self._views[view_id] = stored
         return {"ok": True, "view": copy.deepcopy(stored)}
 
@@ -128,13 +129,15 @@ class Workspace:
     def _replies_of(self, args: dict[str, Any]) -> Answer:
         channel, ts = args["channel"], args["ts"]
         parent = self._messages.get((channel, ts))
-        messages = ([parent] if parent else []) + [self._messages[(channel, r)] for r in self._replies[(channel, ts)]]
+        replies = [self._messages[(channel, reply)] for reply in self._replies[(channel, ts)]]
+        messages = ([parent] if parent else []) + replies
         if not messages:
             return {"ok": False, "error": "thread_not_found"}
         return {"ok": True, "messages": copy.deepcopy(messages), "has_more": False}
 
     def _auth_test(self, args: dict[str, Any]) -> Answer:
-        return {"ok": True, "url": "https://hotfix-team.slack.com/", "team": "Hotfix Team", "user": "hotfix-bot",
+        return {"ok": True, "url": "https://hotfix-team.slack.com/", "team": "Hotfix Team",
+                "user": "hotfix-bot",
                 "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id,
                 "is_enterprise_install": False}
 
@@ -146,4 +149,5 @@ class Workspace:
         name = user_id.lower()
         return {"id": user_id, "team_id": self.team_id, "name": name, "real_name": f"User {user_id}",
                 "deleted": False, "is_bot": False, "tz": "UTC", "tz_offset": 0,
-                "profile": {"real_name": f"User {user_id}", "display_name": name, "email": f"{name}@example.com"}}
+                "profile": {"real_name": f"User {user_id}", "display_name": name,
+                            "email": f"{name}@example.com"}}

@@ -19,8 +19,10 @@ UNREACHABLE_RESPONSE_URL = "http://127.0.0.1:9/no-response-url-given"
 _serial = itertools.count(1)
 
 
-def slash_command(text: str, *, user_id: str, channel_id: str = "C0HOTFIX", command: str = "/hotfix",
-                  trigger_id: str | None = None, response_url: str | None = None, team_id: str = TEAM_ID) -> str:
+def slash_command(
+    text: str, *, user_id: str, channel_id: str = "C0HOTFIX", command: str = "/hotfix",
+    trigger_id: str | None = None, response_url: str | None = None, team_id: str = TEAM_ID,
+) -> str:
     return urlencode({
         "token": VERIFICATION_TOKEN,
         "team_id": team_id,
@@ -38,9 +40,11 @@ def slash_command(text: str, *, user_id: str, channel_id: str = "C0HOTFIX", comm
     })
 
 
-def block_actions(action_id: str, value: str, *, user_id: str, channel_id: str, message_ts: str,
-                  block_id: str | None = None, trigger_id: str | None = None, message: dict[str, Any] | None = None,
-                  response_url: str | None = None, team_id: str = TEAM_ID) -> str:
+def block_actions(
+    action_id: str, value: str, *, user_id: str, channel_id: str, message_ts: str,
+    block_id: str | None = None, trigger_id: str | None = None, message: dict[str, Any] | None = None,
+    response_url: str | None = None, team_id: str = TEAM_ID,
+) -> str:
     """A button click on a message; pass `message=slack.message(channel, ts)` to send what the user saw."""
     message = message or {"type": "message", "user": BOT_USER_ID, "ts": message_ts, "text": "", "blocks": []}
     button = _find_element(message.get("blocks", []), action_id)
@@ -49,7 +53,9 @@ def block_actions(action_id: str, value: str, *, user_id: str, channel_id: str, 
         "user": _user(user_id, team_id),
         "api_app_id": API_APP_ID,
         "token": VERIFICATION_TOKEN,
-        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False},
+        "container": {
+            "type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False,
+        },
         "trigger_id": trigger_id or new_trigger_id(),
         "team": {"id": team_id, "domain": TEAM_DOMAIN},
         "enterprise": None,
@@ -69,9 +75,11 @@ def block_actions(action_id: str, value: str, *, user_id: str, channel_id: str, 
     })
 
 
-def view_submission(callback_id: str, state_values: dict[str, Any], *, user_id: str, view_id: str | None = None,
-                    private_metadata: str = "", hash: str | None = None, team_id: str = TEAM_ID) -> str:
-    """A modal's submit; build `state_values` with text_input_state / select_state keyed by block and action."""
+def view_submission(
+    callback_id: str, state_values: dict[str, Any], *, user_id: str, view_id: str | None = None,
+    private_metadata: str = "", hash: str | None = None, team_id: str = TEAM_ID,
+) -> str:
+    """A modal's submit; `state_values` is {block_id: {action_id: text_input_state(...)}} or select_state."""
     view_id = view_id or f"V{next(_serial):010d}"
     return _form_payload({
         "type": "view_submission",
@@ -83,7 +91,8 @@ def view_submission(callback_id: str, state_values: dict[str, Any], *, user_id: 
         "view": {
             "id": view_id, "team_id": team_id, "type": "modal", "callback_id": callback_id,
             "state": {"values": state_values}, "private_metadata": private_metadata,
-            "hash": hash or f"{int(time.time())}.{next(_serial)}", "title": {"type": "plain_text", "text": "Hotfix"},
+            "hash": hash or f"{int(time.time())}.{next(_serial)}",
+            "title": {"type": "plain_text", "text": "Hotfix"},
             "blocks": [], "close": None, "submit": {"type": "plain_text", "text": "Submit"},
             "clear_on_close": False, "notify_on_close": False, "external_id": "",
             "previous_view_id": None, "root_view_id": view_id, "app_id": API_APP_ID,

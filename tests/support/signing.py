@@ -12,7 +12,7 @@ JSON = "application/json"
 
 def signed_headers(secret: str, body: str, *, timestamp: int | None = None,
                    content_type: str | None = None) -> dict[str, str]:
-    """Headers for POSTing `body` to /slack/events; Content-Type defaults to JSON for a JSON body, else form."""
+    """Headers for POSTing `body` to /slack/events; Content-Type is JSON for a JSON body, else form."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
     return {

@@ -1,27 +1,53 @@
 """Button clicks. Refusals raised here reach the person through bot.slack.errors."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.domain.hotfix import Hotfix
 from bot.service.hotfixes import HotfixService
 from bot.slack import views
-from bot.slack.ids import ActionId
+from bot.slack.ids import ActionId, CallbackId
+
+SNOOZES = {ActionId.SNOOZE_30M: timedelta(minutes=30), ActionId.SNOOZE_1H: timedelta(hours=1)}
 
 
 def register(app: App, service: HotfixService) -> None:
-    @app.action(ActionId.APPROVE)
-    def on_approve_clicked(ack: Ack, body: dict, action: dict) -> None:
-        ack()
-        service.approve(action.get("value", ""), user_id=body["user"]["id"])
+    steps: dict[ActionId, Callable[..., Hotfix]] = {
+        ActionId.APPROVE: service.approve,
+        ActionId.READY_FOR_REVIEW: service.ready_for_review,
+        ActionId.TAG_AND_DEPLOY: service.tag_and_deploy,
+        ActionId.STABLE: service.mark_stable,
+        ActionId.ROLL_BACK: service.roll_back,
+        ActionId.MERGED_BY_HAND: service.merged_by_hand,
+        ActionId.CLOSE: service.close,
+    }
 
-    @app.action(ActionId.REJECT)
-    def on_reject_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+    def on_step_clicked(ack: Ack, body: dict, action: dict) -> None:
         ack()
-        hotfix = service.check_may_reject(action.get("value", ""), user_id=body["user"]["id"])
-        client.views_open(trigger_id=body["trigger_id"], view=views.reject_modal(hotfix))
+        steps[ActionId(action["action_id"])](action.get("value", ""), user_id=body["user"]["id"])
+
+    for action_id in steps:
+        app.action(action_id)(on_step_clicked)
+
+    # These ask something first, in a modal; the rules are checked before it opens and again on submit.
+    modals: dict[ActionId, tuple[Callable[..., Hotfix], Callable[[Hotfix], object]]] = {
+        ActionId.REJECT: (service.check_may_reject, lambda h: views.reason_modal(h, CallbackId.REJECT)),
+        ActionId.REQUEST_CHANGES: (service.check_may_review, lambda h: views.reason_modal(h, CallbackId.REQUEST_CHANGES)),
+        ActionId.APPROVE_REVIEW: (service.check_may_review, views.review_modal),
+    }
+
+    def on_modal_step_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        check, modal = modals[ActionId(action["action_id"])]
+        hotfix = check(action.get("value", ""), user_id=body["user"]["id"])
+        client.views_open(trigger_id=body["trigger_id"], view=modal(hotfix))
+
+    for action_id in modals:
+        app.action(action_id)(on_modal_step_clicked)
 
     def on_snooze_clicked(ack: Ack, body: dict, action: dict) -> None:
         ack()
@@ -30,6 +56,3 @@ def register(app: App, service: HotfixService) -> None:
 
     for snooze in SNOOZES:
         app.action(snooze)(on_snooze_clicked)
-
-
-SNOOZES = {ActionId.SNOOZE_30M: timedelta(minutes=30), ActionId.SNOOZE_1H: timedelta(hours=1)}

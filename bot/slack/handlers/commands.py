@@ -22,9 +22,11 @@ def register(app: App, service: HotfixService) -> None:
             ack()  # the trigger_id lives 3 s: open the modal straight away
             client.views_open(trigger_id=command["trigger_id"], view=views.declare_modal(service.repos, title=rest.strip()))
             return
-        answer = SUBCOMMANDS.get(verb.lower(), _unknown)
         try:
-            reply = answer(service, rest.strip())
+            if verb.lower() in STEP_METHODS:
+                reply = _step(verb.lower())(service, rest.strip(), command["user_id"])
+            else:
+                reply = SUBCOMMANDS.get(verb.lower(), _unknown)(service, rest.strip())
         except Refused as refusal:
             reply = Message(views.escape(str(refusal)))
         ack(response_type="ephemeral", **reply.as_kwargs())
@@ -48,4 +50,18 @@ def _unknown(_service: HotfixService, _rest: str) -> Message:
     return Message("I don't know that one.\n" + views.HELP)
 
 
+def _step(name: str) -> Callable[[HotfixService, str, str], Message]:
+    """`/hotfix <verb> HF-12 [reason]`: the same step as the button, for keyboards and for phones."""
+    def run(service: HotfixService, rest: str, user_id: str) -> Message:
+        key, _, reason = rest.partition(" ")
+        if not key:
+            return Message(f"Which hotfix? e.g. `/hotfix {name} HF-12`.")
+        step = getattr(service, STEP_METHODS[name])
+        hotfix = step(key, user_id=user_id, reason=reason) if name == "close" else step(key, user_id=user_id)
+        return Message(f"{hotfix.key}: {hotfix.stage.label}.")
+    return run
+
+
+STEP_METHODS = {"review": "ready_for_review", "deploy": "tag_and_deploy", "stable": "mark_stable",
+                "rollback": "roll_back", "merged": "merged_by_hand", "close": "close"}
 SUBCOMMANDS: dict[str, Subcommand] = {"status": _status, "list": _list, "help": _help, "": _help}

@@ -1,8 +1,11 @@
 """Modal submissions: problems go back into the modal, in the ack itself."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import Ack, App
 
+from bot.domain.hotfix import Hotfix
 from bot.domain.transitions import Refused
 from bot.service.hotfixes import HotfixService
 from bot.slack import forms
@@ -19,11 +22,34 @@ def register(app: App, service: HotfixService) -> None:
         ack()
         service.declare(form, declared_by=body["user"]["id"], request_key=view.get("id"))
 
-    @app.view(CallbackId.REJECT)
-    def on_reject_submitted(ack: Ack, body: dict, view: dict) -> None:
-        try:
-            service.reject(view.get("private_metadata", ""), user_id=body["user"]["id"], reason=forms.read_reason(view))
-        except Refused as refusal:
-            ack(response_action="errors", errors={BlockId.REASON.value: str(refusal)})
+    reasoned: dict[CallbackId, Callable[..., Hotfix]] = {
+        CallbackId.REJECT: service.reject,
+        CallbackId.REQUEST_CHANGES: service.request_changes,
+    }
+
+    def on_reason_submitted(ack: Ack, body: dict, view: dict) -> None:
+        step = reasoned[CallbackId(view["callback_id"])]
+        _submit(ack, BlockId.REASON, lambda: step(view.get("private_metadata", ""), user_id=body["user"]["id"],
+                                                    reason=forms.read_reason(view)))
+
+    for callback in reasoned:
+        app.view(callback)(on_reason_submitted)
+
+    @app.view(CallbackId.APPROVE_REVIEW)
+    def on_review_submitted(ack: Ack, body: dict, view: dict) -> None:
+        key = view.get("private_metadata", "")
+        if forms.unticked(view, BlockId.CHECKLIST):
+            ack(response_action="errors", errors={BlockId.CHECKLIST.value: "Tick every item; if one fails, "
+                                                  "cancel and use Request changes instead."})
             return
-        ack()
+        _submit(ack, BlockId.CHECKLIST, lambda: service.approve_review(key, user_id=body["user"]["id"]))
+
+
+def _submit(ack: Ack, block: BlockId, step: Callable[[], Hotfix]) -> None:
+    """Run the step before acking, so that a refusal shows in the modal under `block`."""
+    try:
+        step()
+    except Refused as refusal:
+        ack(response_action="errors", errors={block.value: str(refusal)})
+        return
+    ack()

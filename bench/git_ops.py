@@ -1,0 +1,228 @@
+"""Times GitOps (warm mirror) against plain git doing the same steps on a big synthetic repository.
+
+Run: .venv/bin/python bench/git_ops.py [--runs 7]
+The remote (50,000 commits, 10,000 files, release tags, main and develop) is built once with
+git fast-import and cached under bench/.cache/; each run works on a hard-linked copy of it.
+
+The plain-git floor works in an ordinary clone and, like GitOps, fetches first (seed doc step 1 is
+`git fetch --tags`) so it sees what others pushed:
+  cut    fetch --prune --prune-tags; tag --list v*; push <tag>^{commit}:refs/heads/<branch>
+  tag    fetch --prune --prune-tags; tag --list v*; tag -a; push refs/tags/<tag>
+  merge  fetch --prune --prune-tags; merge-tree --write-tree; commit-tree -p main -p hotfix; push <merge>:main
+The merge floor is plumbing, the cheapest honest way: `git merge --no-ff` needs a checkout, slower still.
+The floor clone gets a commit-graph and fetch.writeCommitGraph too, so it is not slowed by lacking one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.domain.repo import RepoSpec
+from bot.domain.versions import newest_production, next_free_patch
+from bot.git.ops import GitOps
+
+COMMITS = 50_000
+FILES = 10_000
+RELEASE_EVERY = 1_000
+DEVELOP_COMMITS = 1_000
+UNRELEASED_ON_MAIN = 500
+START = 1_600_000_000  # commit timestamps: START + mark
+CACHE = Path(__file__).resolve().parent / ".cache" / f"remote-{COMMITS}c-{FILES}f.git"
+ENV = {
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Bench",
+    "GIT_AUTHOR_EMAIL": "bench@localhost",
+    "GIT_COMMITTER_NAME": "Bench",
+    "GIT_COMMITTER_EMAIL": "bench@localhost",
+}
+
+
+def git(cwd: Path, *args: str, stdin: bytes | None = None) -> str:
+    result = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"git {' '.join(args)} failed: {result.stderr.decode().strip()}")
+    return result.stdout.decode().strip()
+
+
+def _data(text: str) -> bytes:
+    raw = text.encode()
+    return b"data %d\n%s\n" % (len(raw), raw)
+
+
+def _path(n: int) -> str:
+    return f"src/d{n // 100:03d}/f{n % 100:02d}.py"
+
+
+def _commit(ref: str, mark: int, message: str, changes: list[tuple[str, str]], parent: int | None) -> bytes:
+    header = f"commit {ref}\nmark :{mark}\ncommitter Bench <bench@localhost> {START + mark} +0000\n"
+    parts = [header.encode(), _data(message)]
+    if parent is not None:
+        parts.append(f"from :{parent}\n".encode())
+    for path, content in changes:
+        parts.append(f"M 100644 inline {path}\n".encode() + _data(content))
+    return b"".join(parts) + b"\n"
+
+
+def _tag(name: str, mark: int) -> bytes:
+    header = f"tag {name}\nfrom :{mark}\ntagger Bench <bench@localhost> {START + mark} +0000\n".encode()
+    return header + _data(f"Release {name}")
+
+
+def fast_import_stream() -> bytes:
+    """main: COMMITS - DEVELOP_COMMITS commits, a release tag every RELEASE_EVERY, then unreleased work;
+    develop forks from main and adds DEVELOP_COMMITS commits."""
+    everything = [(_path(n), f"# file {n}\n") for n in range(FILES)]
+    chunks = [_commit("refs/heads/main", 1, "Initial import", everything, None)]
+    main_commits = COMMITS - DEVELOP_COMMITS
+    last_release = (main_commits - UNRELEASED_ON_MAIN) // RELEASE_EVERY * RELEASE_EVERY
+    for mark in range(2, main_commits + 1):
+        chunks.append(_commit("refs/heads/main", mark, f"Change {mark}",
+                              [(_path(mark * 7 % FILES), f"# file edited in {mark}\n")], mark - 1))
+        if mark % RELEASE_EVERY == 0 and mark <= last_release:
+            chunks.append(_tag(f"v1.{mark // RELEASE_EVERY}.0", mark))
+    fork = last_release + UNRELEASED_ON_MAIN // 2
+    for offset in range(1, DEVELOP_COMMITS + 1):
+        mark = main_commits + offset
+        parent = fork if offset == 1 else mark - 1
+        chunks.append(_commit("refs/heads/develop", mark, f"Develop {offset}",
+                              [(_path(offset * 13 % FILES), f"# develop edit {offset}\n")], parent))
+    chunks.append(_tag("v2.0.0-rc.1", main_commits))
+    return b"".join(chunks)
+
+
+def build_remote() -> None:
+    if CACHE.exists():
+        return
+    staging = CACHE.with_name(CACHE.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    git(staging, "init", "--quiet", "--bare", "--initial-branch=main")
+    git(staging, "fast-import", "--quiet", stdin=fast_import_stream())
+    git(staging, "repack", "-adq")
+    git(staging, "commit-graph", "write", "--reachable")
+    git(staging, "pack-refs", "--all")
+    staging.rename(CACHE)
+
+
+def add_fix(remote: Path, branch: str, name: str) -> None:
+    """An engineer's fix commit on the hotfix branch, made directly in the remote (not timed)."""
+    head = git(remote, "rev-parse", f"refs/heads/{branch}")
+    blob = git(remote, "hash-object", "-w", "--stdin", stdin=f"fix {name}\n".encode())
+    listing = git(remote, "ls-tree", head) + f"\n100644 blob {blob}\tfix-{name}.txt\n"
+    tree = git(remote, "mktree", stdin=listing.encode())
+    commit = git(remote, "commit-tree", tree, "-p", head, "-m", f"Fix {name}")
+    git(remote, "update-ref", f"refs/heads/{branch}", commit)
+
+
+def newest_tag(clone: Path) -> str:
+    return newest_production(git(clone, "tag", "--list", "v*").split(), "v*")
+
+
+def floor_cut(clone: Path, branch: str) -> None:
+    git(clone, "fetch", "--quiet", "--prune", "--prune-tags", "origin")
+    git(clone, "push", "--quiet", "origin", f"{newest_tag(clone)}^{{commit}}:refs/heads/{branch}")
+
+
+def floor_tag(clone: Path, branch: str) -> None:
+    git(clone, "fetch", "--quiet", "--prune", "--prune-tags", "origin")
+    tags = git(clone, "tag", "--list", "v*").split()
+    name = next_free_patch(newest_production(tags, "v*"), tags)
+    git(clone, "tag", "-a", "-m", f"Hotfix {branch}", name, f"origin/{branch}")
+    git(clone, "push", "--quiet", "origin", f"refs/tags/{name}")
+
+
+def floor_merge(clone: Path, branch: str) -> None:
+    git(clone, "fetch", "--quiet", "--prune", "--prune-tags", "origin")
+    tree = git(clone, "merge-tree", "--write-tree", "origin/main", f"origin/{branch}")
+    tip, head = git(clone, "rev-parse", "origin/main", f"origin/{branch}").split()
+    merge = git(clone, "commit-tree", tree, "-p", tip, "-p", head, "-m", f"Merge {branch}")
+    git(clone, "push", "--quiet", "origin", f"{merge}:refs/heads/main")
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+STEPS = {"cut": "cut branch", "tag": "tag release", "merge": "merge back"}
+
+
+def gitops_steps(ops: GitOps, spec: RepoSpec) -> dict[str, Callable[[str], object]]:
+    return {
+        "cut": lambda branch: ops.cut_branch(spec, branch),
+        "tag": lambda branch: ops.tag_release(spec, branch, marker=branch, message="Hotfix"),
+        "merge": lambda branch: ops.merge_back(spec, branch, "main", message=f"Merge {branch}"),
+    }
+
+
+def plain_git_steps(clone: Path) -> dict[str, Callable[[str], object]]:
+    return {
+        "cut": lambda branch: floor_cut(clone, branch),
+        "tag": lambda branch: floor_tag(clone, branch),
+        "merge": lambda branch: floor_merge(clone, branch),
+    }
+
+
+def run_hotfix(steps: dict[str, Callable[[str], object]], remote: Path, branch: str) -> dict[str, float]:
+    """Cut, let an engineer push a fix (not timed), tag, merge back: milliseconds per step."""
+    times = {"cut": timed(lambda: steps["cut"](branch))}
+    add_fix(remote, branch, branch.replace("/", "-"))
+    times["tag"] = timed(lambda: steps["tag"](branch))
+    times["merge"] = timed(lambda: steps["merge"](branch))
+    return times
+
+
+def bench(runs: int) -> None:
+    os.environ.update(ENV)
+    started = time.perf_counter()
+    build_remote()
+    built = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="gitops-bench-") as tmp:
+        root = Path(tmp)
+        remote = root / "remote.git"
+        git(root, "clone", "--quiet", "--mirror", str(CACHE), str(remote))  # hard links: instant, isolated
+        spec = RepoSpec(name="shop", url=str(remote))
+        ops = GitOps(root / "bot-work")
+        cold = timed(lambda: ops.production_tag(spec))
+        plain_clone = ("clone", "--quiet", "--no-local", "--mirror", str(remote), "plain.git")
+        plain_cold = timed(lambda: git(root, *plain_clone))
+        clone = root / "clone"
+        git(root, "clone", "--quiet", "--no-local", "--no-checkout", str(remote), str(clone))
+        git(clone, "commit-graph", "write", "--reachable")  # give the floor the same head start as the mirror
+        git(clone, "config", "fetch.writeCommitGraph", "true")
+        sides = {"ops": gitops_steps(ops, spec), "git": plain_git_steps(clone)}
+        samples: dict[tuple[str, str], list[float]] = {(side, step): [] for side in sides for step in STEPS}
+        for run in range(runs + 1):  # run 0 warms caches on both sides and is not counted
+            for side, steps in sides.items():  # interleaved, so drift on the machine hits both alike
+                for step, ms in run_hotfix(steps, remote, f"hotfix/BENCH-{run}-{side}").items():
+                    if run:
+                        samples[side, step].append(ms)
+        report(samples, cold, plain_cold, built, runs)
+
+
+def report(samples: dict[tuple[str, str], list[float]], cold: float, plain_cold: float, built: float,
+           runs: int) -> None:
+    print(f"remote: {COMMITS:,} commits, {FILES:,} files (build or cache check {built:.1f}s)")
+    print(f"median of {runs} warm runs; plain git floor described in this script's docstring")
+    print(f"{'step':<14}{'GitOps ms':>11}{'plain git ms':>14}{'ratio':>8}")
+    for step, label in STEPS.items():
+        ours, floor = statistics.median(samples["ops", step]), statistics.median(samples["git", step])
+        print(f"{label:<14}{ours:>11.1f}{floor:>14.1f}{ours / floor:>7.2f}x")
+    print(f"{'cold mirror':<14}{cold:>11.1f}{plain_cold:>14.1f}{cold / plain_cold:>7.2f}x"
+          "   (plain: git clone --mirror --no-local)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    bench(parser.parse_args().runs)

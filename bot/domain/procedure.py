@@ -1,0 +1,173 @@
+"""The procedure after approval: review, tag & deploy, monitoring, merge-back and close."""
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import datetime
+
+from bot.domain.hotfix import (
+    BOT, DeleteBranch, Event, EventKind, Hotfix, MergeBack, Stage, SummarizeDiff, TagRelease, VerifyMerged,
+)
+from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy, role_label
+from bot.domain.timers import CancelTimers, StartTimer, TimerKind
+from bot.domain.transitions import REASON_MAX, Outcome, Refused
+
+SECURITY = "security"
+REVIEW_TIMERS = (TimerKind.REVIEW_HALFWAY, TimerKind.REVIEW_OVERDUE)
+MONITORING_TIMERS = (TimerKind.MONITORING_CHECKIN, TimerKind.MONITORING_END)
+
+
+def ready_for_review(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Outcome:
+    _check_runner(hotfix, user_id, policy, "ask for review")
+    _check_stage(hotfix, {Stage.FIXING}, "ask for a review", "once the branch is cut and before it is tagged")
+    return Outcome(replace(hotfix, stage=Stage.IN_REVIEW), effects=(SummarizeDiff(),))
+
+
+def record_review_request(hotfix: Hotfix, *, files: Collection[str], insertions: int, deletions: int,
+                          policy: Policy, now: datetime) -> Outcome:
+    if hotfix.stage is not Stage.IN_REVIEW:
+        return Outcome(hotfix)
+    if not files:
+        event = Event(EventKind.STEP_FAILED, BOT, now, {
+            "message": f"`{hotfix.branch}` has no changes yet. Push the fix, then press Ready for review again."})
+        return Outcome(replace(hotfix, stage=Stage.FIXING), (event,))
+    sla = policy.times.review_sla
+    detail = {"files": "\n".join(files), "insertions": str(insertions), "deletions": str(deletions)}
+    return Outcome(hotfix, (Event(EventKind.REVIEW_REQUESTED, BOT, now, detail),), (
+        StartTimer(TimerKind.REVIEW_HALFWAY, sla / 2), StartTimer(TimerKind.REVIEW_OVERDUE, sla)))
+
+
+def approve_review(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime,
+                   reviewed_by: Collection[str] = ()) -> Outcome:
+    role = check_reviewer(hotfix, user_id, policy)
+    event = Event(EventKind.REVIEW_APPROVED, user_id, now, {"role": role})
+    if _security_review_missing(hotfix, policy, {*reviewed_by, user_id}):
+        return Outcome(hotfix, (event,))
+    return Outcome(replace(hotfix, stage=Stage.REVIEWED), (event,), (CancelTimers(REVIEW_TIMERS),))
+
+
+def request_changes(hotfix: Hotfix, *, user_id: str, reason: str, policy: Policy, now: datetime) -> Outcome:
+    role = check_reviewer(hotfix, user_id, policy)
+    reason = _reason(reason, "what has to change")
+    event = Event(EventKind.CHANGES_REQUESTED, user_id, now, {"role": role, "reason": reason})
+    return Outcome(replace(hotfix, stage=Stage.FIXING), (event,), (CancelTimers(REVIEW_TIMERS),))
+
+
+def tag_and_deploy(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Outcome:
+    _check_runner(hotfix, user_id, policy, "tag and deploy")
+    _check_stage(hotfix, {Stage.REVIEWED}, "tag and deploy", "after a reviewer approved the change")
+    event = Event(EventKind.DEPLOY_STARTED, user_id, now)
+    return Outcome(replace(hotfix, stage=Stage.DEPLOYING), (event,), (TagRelease(),))
+
+
+def record_tag(hotfix: Hotfix, *, tag: str, commit: str, previous_tag: str, policy: Policy, now: datetime) -> Outcome:
+    if hotfix.stage is not Stage.DEPLOYING:
+        return Outcome(hotfix)
+    tagged = replace(hotfix, stage=Stage.MONITORING, tag=tag, tag_commit=commit, previous_tag=previous_tag)
+    event = Event(EventKind.TAGGED, BOT, now, {"tag": tag, "commit": commit, "previous_tag": previous_tag})
+    times = policy.times
+    return Outcome(tagged, (event,), (
+        StartTimer(TimerKind.MONITORING_CHECKIN, times.monitoring_checkin),
+        StartTimer(TimerKind.MONITORING_END, times.monitoring_window)))
+
+
+def mark_stable(hotfix: Hotfix, *, user_id: str, targets: tuple[str, ...], policy: Policy, now: datetime) -> Outcome:
+    _check_runner(hotfix, user_id, policy, "confirm it is stable")
+    _check_stage(hotfix, {Stage.MONITORING}, "confirm stable", "while it is being monitored")
+    stable = replace(hotfix, stage=Stage.MERGING_BACK, merge_targets=targets)
+    return Outcome(stable, (Event(EventKind.STABLE, user_id, now, {"targets": ",".join(targets)}),), (
+        CancelTimers(MONITORING_TIMERS), MergeBack(), StartTimer(TimerKind.MERGE_BACK_DUE, policy.times.merge_back_due)))
+
+
+def roll_back(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Outcome:
+    _check_runner(hotfix, user_id, policy, "roll back")
+    _check_stage(hotfix, {Stage.MONITORING}, "roll back", "while it is being monitored")
+    detail = {"tag": hotfix.tag or "", "previous_tag": hotfix.previous_tag or ""}
+    fixing = replace(hotfix, stage=Stage.FIXING)
+    return Outcome(fixing, (Event(EventKind.ROLLED_BACK, user_id, now, detail),), (CancelTimers(MONITORING_TIMERS),))
+
+
+def record_merged(hotfix: Hotfix, *, target: str, commit: str, by_hand: bool, now: datetime) -> Outcome:
+    if target in hotfix.merged_into or target not in hotfix.merge_targets:
+        return Outcome(hotfix)
+    merged = replace(hotfix, merged_into=(*hotfix.merged_into, target))
+    how = "by hand" if by_hand else "by the bot"
+    events = [Event(EventKind.MERGED_BACK, BOT, now, {"target": target, "commit": commit, "how": how})]
+    if merged.targets_left:
+        return Outcome(merged, tuple(events))
+    events.append(Event(EventKind.ALL_MERGED, BOT, now, {"targets": ",".join(merged.merge_targets)}))
+    done = replace(merged, stage=Stage.MERGED)
+    return Outcome(done, tuple(events), (CancelTimers((TimerKind.MERGE_BACK_DUE,)), DeleteBranch()))
+
+
+def record_conflict(hotfix: Hotfix, *, target: str, files: Collection[str], now: datetime) -> Outcome:
+    detail = {"target": target, "files": "\n".join(files)}
+    return Outcome(hotfix, (Event(EventKind.MERGE_CONFLICT, BOT, now, detail),))
+
+
+def merged_by_hand(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Outcome:
+    _check_stage(hotfix, {Stage.MERGING_BACK}, "check a merge by hand", "while merging back")
+    return Outcome(hotfix, effects=(VerifyMerged(),))
+
+
+def record_branch_deleted(hotfix: Hotfix, *, now: datetime) -> Outcome:
+    return Outcome(hotfix, (Event(EventKind.BRANCH_DELETED, BOT, now, {"branch": hotfix.branch}),))
+
+
+def close(hotfix: Hotfix, *, user_id: str, reason: str, policy: Policy, now: datetime) -> Outcome:
+    _check_runner(hotfix, user_id, policy, "close it")
+    if not hotfix.stage.is_active:
+        raise Refused(f"{hotfix.key} is already {hotfix.stage.label.lower()}.")
+    if hotfix.stage is not Stage.MERGED:
+        if not reason.strip():
+            left = ", ".join(hotfix.targets_left) or "the fix"
+            raise Refused(f"{hotfix.key} is not merged back yet ({left}). Close it with a reason: "
+                          f"`/hotfix close {hotfix.key} <reason>`.")
+        reason = _reason(reason, "why it closes early")
+    closed = replace(hotfix, stage=Stage.CLOSED, closed_at=now)
+    event = Event(EventKind.CLOSED, user_id, now, {"reason": reason.strip()})
+    return Outcome(closed, (event,), (CancelTimers(tuple(TimerKind)),
+                                      StartTimer(TimerKind.POSTMORTEM_DUE, policy.times.postmortem_due)))
+
+
+def step_failed(hotfix: Hotfix, *, message: str, now: datetime) -> Outcome:
+    return Outcome(hotfix, (Event(EventKind.STEP_FAILED, BOT, now, {"message": message}),))
+
+
+def may_run(hotfix: Hotfix, user_id: str, policy: Policy) -> bool:
+    """The later steps' buttons are for the declarer and the on-call leads."""
+    return user_id == hotfix.declared_by or policy.approvals.holds(user_id, ONCALL_LEAD)
+
+
+def _check_runner(hotfix: Hotfix, user_id: str, policy: Policy, what: str) -> None:
+    if not may_run(hotfix, user_id, policy):
+        raise Refused(f"Only {hotfix.key}'s declarer or an on-call lead can {what}.")
+
+
+def _check_stage(hotfix: Hotfix, allowed: set[Stage], what: str, when: str) -> None:
+    if hotfix.stage not in allowed:
+        raise Refused(f"{hotfix.key} is {hotfix.stage.label.lower()}: you can {what} only {when}.")
+
+
+def check_reviewer(hotfix: Hotfix, user_id: str, policy: Policy) -> str:
+    _check_stage(hotfix, {Stage.IN_REVIEW}, "review it", "after Ready for review")
+    if user_id == hotfix.declared_by:
+        raise Refused(f"You declared {hotfix.key}, so someone else has to review it.")
+    for role in (REVIEWER, SECURITY):
+        if policy.approvals.holds(user_id, role):
+            return role
+    raise Refused(f"Only a {role_label(REVIEWER).lower()} can review {hotfix.key}.")
+
+
+def _security_review_missing(hotfix: Hotfix, policy: Policy, reviewers: Collection[str]) -> bool:
+    security = policy.approvals.holders(SECURITY)
+    return hotfix.security and bool(security) and not (security & set(reviewers))
+
+
+def _reason(reason: str, what: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise Refused(f"Say {what}.")
+    if len(reason) > REASON_MAX:
+        raise Refused(f"Keep it under {REASON_MAX} characters.")
+    return reason

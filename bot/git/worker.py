@@ -1,0 +1,108 @@
+"""The git worker: runs the git jobs the procedure queues and reports each result to the service.
+
+Every operation is idempotent (GitOps checks the remote first), so a job re-run after a crash
+finds its work done and reports the same result: the procedure carries on exactly once.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.domain.hotfix import Hotfix
+from bot.git.errors import GitOpError, MergeConflict, RemoteUnavailable
+from bot.git.ops import GitOps
+from bot.service.hotfixes import HotfixService
+from bot.service.runner import Handler, RetryLater
+from bot.store.jobs import Job
+
+log = logging.getLogger(__name__)
+
+
+class GitWorker:
+    def __init__(self, service: HotfixService, ops: GitOps) -> None:
+        self.service = service
+        self.ops = ops
+
+    @property
+    def handlers(self) -> dict[str, Handler]:
+        steps: dict[str, Callable[[Hotfix, Job], None]] = {
+            "cut_branch": self.cut_branch, "summarize_diff": self.summarize_diff, "tag_release": self.tag_release,
+            "merge_back": self.merge_back, "verify_merged": self.verify_merged, "delete_branch": self.delete_branch,
+        }
+        return {kind: self._reporting(step) for kind, step in steps.items()}
+
+    def cut_branch(self, hotfix: Hotfix, job: Job) -> None:
+        cut = self.ops.cut_branch(self._spec(hotfix), hotfix.branch)
+        self.service.record_branch_cut(hotfix.key, base_ref=cut.base_ref, base_commit=cut.base_commit)
+
+    def summarize_diff(self, hotfix: Hotfix, job: Job) -> None:
+        diff = self.ops.diff_summary(self._spec(hotfix), hotfix.base_commit or hotfix.base_ref or "", hotfix.branch)
+        self.service.record_review_request(hotfix.key, files=diff.files, insertions=diff.insertions,
+                                           deletions=diff.deletions)
+
+    def tag_release(self, hotfix: Hotfix, job: Job) -> None:
+        message = release_message(hotfix)
+        tagged = self.ops.tag_release(self._spec(hotfix), hotfix.branch, marker=hotfix.key, message=message)
+        self.service.record_tag(hotfix.key, tag=tagged.tag, commit=tagged.commit, previous_tag=tagged.previous_tag)
+
+    def merge_back(self, hotfix: Hotfix, job: Job) -> None:
+        spec = self._spec(hotfix)
+        for target in hotfix.targets_left:
+            try:
+                merged = self.ops.merge_back(spec, hotfix.branch, target, message=merge_message(hotfix, target))
+            except MergeConflict as conflict:
+                self.service.record_conflict(hotfix.key, target=target, files=conflict.files)
+                continue
+            self.service.record_merged(hotfix.key, target=target, commit=merged.commit)
+
+    def verify_merged(self, hotfix: Hotfix, job: Job) -> None:
+        spec = self._spec(hotfix)
+        head = self.ops.branch_head(spec, hotfix.branch)
+        if head is None:
+            return
+        contains = self.ops.merged_targets(spec, head, hotfix.targets_left)
+        for target, merged in contains.items():
+            if merged:
+                self.service.record_merged(hotfix.key, target=target, commit=head, by_hand=True)
+        missing = tuple(t for t, merged in contains.items() if not merged)
+        if missing and job.payload.get("remind"):
+            self.service.remind_merge_back(hotfix.key, missing=missing)
+
+    def delete_branch(self, hotfix: Hotfix, job: Job) -> None:
+        self.ops.delete_branch(self._spec(hotfix), hotfix.branch)
+        self.service.record_branch_deleted(hotfix.key)
+
+    def _spec(self, hotfix: Hotfix):
+        return self.service.repos[hotfix.repo]
+
+    def _reporting(self, step: Callable[[Hotfix, Job], None]) -> Handler:
+        """Remote down: tell the thread once, then retry with back-off. Other git refusals: tell the thread plainly."""
+        def run(job: Job) -> None:
+            hotfix = self.service.get(f"HF-{job.hotfix_id}")
+            try:
+                step(hotfix, job)
+            except RemoteUnavailable as down:
+                if job.attempts == 1:
+                    self.service.report_failure(hotfix.key, f"{down} Retrying until it is back.")
+                raise RetryLater(str(down)) from down
+            except GitOpError as refused:
+                log.warning("%s: %s failed: %s", hotfix.key, job.kind, refused)
+                self.service.report_failure(hotfix.key, f"{_STEP_NAMES[job.kind]} failed: {refused}")
+        return run
+
+
+_STEP_NAMES = {
+    "cut_branch": "Cutting the branch", "summarize_diff": "Measuring the change", "tag_release": "Tagging",
+    "merge_back": "Merging back", "verify_merged": "Checking the merge-back", "delete_branch": "Deleting the branch",
+}
+
+
+def release_message(hotfix: Hotfix) -> str:
+    """Seed 003: a security hotfix's tag says nothing about the vulnerability."""
+    what = "Security fix" if hotfix.security else f"{hotfix.title} ({hotfix.issue_id})"
+    return f"Hotfix {hotfix.key}: {what}"
+
+
+def merge_message(hotfix: Hotfix, target: str) -> str:
+    what = "security fix" if hotfix.security else hotfix.issue_id
+    return f"Merge hotfix {hotfix.key} ({what}) into {target}"

@@ -1,0 +1,72 @@
+"""Use cases for the procedure after approval; each one move through HotfixService._move."""
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from bot.domain import procedure, reminders
+from bot.domain.hotfix import EventKind, Hotfix
+
+
+class Steps:
+    """Mixed into HotfixService: people's steps (buttons) and the git worker's reports."""
+
+    # --- people -------------------------------------------------------------------------------------------------
+    def ready_for_review(self, key: str, *, user_id: str) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.ready_for_review(h, user_id=user_id, policy=self.policy, now=now))
+
+    def approve_review(self, key: str, *, user_id: str) -> Hotfix:
+        def move(hotfix, now):
+            reviewed = self._reviewers_so_far(hotfix)
+            return procedure.approve_review(hotfix, user_id=user_id, policy=self.policy, now=now, reviewed_by=reviewed)
+        return self._move(key, move)
+
+    def request_changes(self, key: str, *, user_id: str, reason: str) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.request_changes(h, user_id=user_id, reason=reason,
+                                                                         policy=self.policy, now=now))
+
+    def tag_and_deploy(self, key: str, *, user_id: str) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.tag_and_deploy(h, user_id=user_id, policy=self.policy, now=now))
+
+    def mark_stable(self, key: str, *, user_id: str) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.mark_stable(
+            h, user_id=user_id, targets=self.repos[h.repo].merge_back, policy=self.policy, now=now))
+
+    def roll_back(self, key: str, *, user_id: str) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.roll_back(h, user_id=user_id, policy=self.policy, now=now))
+
+    def merged_by_hand(self, key: str, *, user_id: str) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.merged_by_hand(h, user_id=user_id, policy=self.policy, now=now))
+
+    def close(self, key: str, *, user_id: str, reason: str = "") -> Hotfix:
+        return self._move(key, lambda h, now: procedure.close(h, user_id=user_id, reason=reason, policy=self.policy,
+                                                               now=now))
+
+    # --- the git worker's reports ---------------------------------------------------------------------------------
+    def record_review_request(self, key: str, *, files: Collection[str], insertions: int, deletions: int) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.record_review_request(
+            h, files=files, insertions=insertions, deletions=deletions, policy=self.policy, now=now))
+
+    def record_tag(self, key: str, *, tag: str, commit: str, previous_tag: str) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.record_tag(h, tag=tag, commit=commit, previous_tag=previous_tag,
+                                                                    policy=self.policy, now=now))
+
+    def record_merged(self, key: str, *, target: str, commit: str, by_hand: bool = False) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.record_merged(h, target=target, commit=commit, by_hand=by_hand,
+                                                                       now=now))
+
+    def record_conflict(self, key: str, *, target: str, files: Collection[str]) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.record_conflict(h, target=target, files=files, now=now))
+
+    def record_branch_deleted(self, key: str) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.record_branch_deleted(h, now=now))
+
+    def remind_merge_back(self, key: str, *, missing: tuple[str, ...]) -> Hotfix:
+        return self._move(key, lambda h, now: reminders.remind_merge_back(h, missing=missing, now=now))
+
+    def report_failure(self, key: str, message: str) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.step_failed(h, message=message, now=now))
+
+    def _reviewers_so_far(self, hotfix: Hotfix) -> set[str]:
+        _, events = self.timeline(hotfix.key)
+        since = max((i for i, e in enumerate(events) if e.kind is EventKind.REVIEW_REQUESTED), default=0)
+        return {e.actor for e in events[since:] if e.kind is EventKind.REVIEW_APPROVED}
