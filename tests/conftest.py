@@ -11,6 +11,7 @@ from bot.service.clock import ManualClock
 from bot.wiring import Bot, build
 from tests.support.driver import Driver
 from tests.support.fake_slack import FakeSlack
+from tests.support.gitrepos import GIT_TEST_ENV, Remote, build_release_remote, copy_remote
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
@@ -63,9 +64,29 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+@pytest.fixture(autouse=True)
+def git_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in GIT_TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="session")
+def release_template(tmp_path_factory: pytest.TempPathFactory) -> Remote:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in GIT_TEST_ENV.items():
+            patch.setenv(name, value)
+        return build_release_remote(tmp_path_factory.mktemp("template"))
+
+
 @pytest.fixture
-def remote_url(tmp_path: Path) -> str:
-    return f"file://{tmp_path}/remote/payments.git"
+def remote(tmp_path: Path, release_template: Remote) -> Remote:
+    """The team's git server: v1.9.0 and v1.10.0 released, main and develop moved on since."""
+    return copy_remote(release_template, tmp_path / "payments.git")
+
+
+@pytest.fixture
+def remote_url(remote: Remote) -> str:
+    return remote.url
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot.domain.hotfix import Hotfix
+from bot.domain.hotfix import EventKind, Hotfix
 from bot.git.errors import GitOpError, MergeConflict, RemoteUnavailable
 from bot.git.ops import GitOps
 from bot.service.hotfixes import HotfixService
@@ -41,8 +41,11 @@ class GitWorker:
                                            deletions=diff.deletions)
 
     def tag_release(self, hotfix: Hotfix, job: Job) -> None:
-        message = release_message(hotfix)
-        tagged = self.ops.tag_release(self._spec(hotfix), hotfix.branch, marker=hotfix.key, message=message)
+        # One marker per deploy attempt: a re-run of this job finds its tag, a deploy after a rollback makes a new one.
+        _, events = self.service.timeline(hotfix.key)
+        attempt = sum(1 for e in events if e.kind is EventKind.DEPLOY_STARTED)
+        marker = f"{hotfix.key}/deploy-{attempt}"
+        tagged = self.ops.tag_release(self._spec(hotfix), hotfix.branch, marker=marker, message=release_message(hotfix))
         self.service.record_tag(hotfix.key, tag=tagged.tag, commit=tagged.commit, previous_tag=tagged.previous_tag)
 
     def merge_back(self, hotfix: Hotfix, job: Job) -> None:

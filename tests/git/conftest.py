@@ -1,4 +1,4 @@
-"""Fixtures: a bare remote with releases (copied from one built per session) and a GitOps on it."""
+"""Fixtures: a GitOps on the release remote (tests/conftest.py), its specs, and an engineer's clone."""
 
 from __future__ import annotations
 
@@ -8,26 +8,7 @@ import pytest
 
 from bot.domain.repo import Flow, RepoSpec
 from bot.git.ops import GitOps
-from tests.support.gitrepos import GIT_TEST_ENV, Clone, Remote, build_release_remote, copy_remote
-
-
-@pytest.fixture(autouse=True)
-def git_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in GIT_TEST_ENV.items():
-        monkeypatch.setenv(name, value)
-
-
-@pytest.fixture(scope="session")
-def release_template(tmp_path_factory: pytest.TempPathFactory) -> Remote:
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in GIT_TEST_ENV.items():
-            patch.setenv(name, value)
-        return build_release_remote(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture
-def remote(tmp_path: Path, release_template: Remote) -> Remote:
-    return copy_remote(release_template, tmp_path / "payments.git")
+from tests.support.gitrepos import Clone, Remote
 
 
 @pytest.fixture

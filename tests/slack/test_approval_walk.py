@@ -5,9 +5,10 @@ from sqlmodel import Session, select
 
 from bot.store.tables import DecisionRow, EventRow, JobRow
 from tests.support.driver import Driver
+from tests.support.gitrepos import Remote
 
 
-def test_critical_hotfix_needs_three_roles_then_is_approved_and_queues_the_branch(driver: Driver) -> None:
+def test_critical_hotfix_needs_three_roles_then_is_approved_and_the_branch_is_cut(driver: Driver, remote: Remote) -> None:
     hotfix = driver.declare(user="UDEV", severity="critical", title="Checkout returns 500")
 
     assert hotfix.key == "HF-1"
@@ -25,12 +26,17 @@ def test_critical_hotfix_needs_three_roles_then_is_approved_and_queues_the_branc
 
     driver.click("Approve", hotfix, user="UCTO")
     driver.settle()
+    branch = "hotfix/PROD-501-checkout-returns-500"
+    assert remote.rev(f"refs/heads/{branch}") == remote.rev("v1.10.0")  # newest production tag, not main
     status = driver.status_text(hotfix)
-    assert "Approved, cutting branch" in status
+    assert "Fixing" in status and f"`{branch}` from `v1.10.0`" in status
     assert "✅ CTO: <@UCTO>" in status
     assert "Approve" not in [e["text"]["text"] for b in driver.slack.message(hotfix.channel, hotfix.ts)["blocks"]
                              for e in b.get("elements", []) if e.get("type") == "button"]
-    assert "All approvals in: HF-1 is approved. Cutting `hotfix/PROD-501-checkout-returns-500` now." in driver.thread(hotfix)[-1]
+    thread = driver.thread(hotfix)
+    assert f"All approvals in: HF-1 is approved. Cutting `{branch}` now." in thread[-2]
+    assert thread[-1].startswith(f"🌿 Branch `{branch}` pushed from `v1.10.0`")
+    assert f"git switch {branch}" in thread[-1]
 
     with Session(driver.bot.engine) as session:
         decisions = session.exec(select(DecisionRow).order_by(DecisionRow.id)).all()
@@ -38,9 +44,9 @@ def test_critical_hotfix_needs_three_roles_then_is_approved_and_queues_the_branc
             ("engineering_manager", "UEM", True), ("oncall_lead", "ULEAD", True), ("cto", "UCTO", True)]
         assert all(d.at.tzinfo is not None for d in decisions)
         kinds = [e.kind for e in session.exec(select(EventRow).order_by(EventRow.id)).all()]
-        assert kinds == ["declared", "approved", "approved", "approved", "fully_approved"]
+        assert kinds == ["declared", "approved", "approved", "approved", "fully_approved", "branch_cut"]
         git_jobs = session.exec(select(JobRow).where(JobRow.queue == "git")).all()
-        assert [(j.kind, j.lane) for j in git_jobs] == [("cut_branch", "git:payments")]
+        assert [(j.kind, j.lane, j.state) for j in git_jobs] == [("cut_branch", "git:payments", "done")]
 
 
 def test_high_hotfix_is_approved_after_two_roles(driver: Driver) -> None:
@@ -48,5 +54,5 @@ def test_high_hotfix_is_approved_after_two_roles(driver: Driver) -> None:
     driver.click("Approve", hotfix, user="ULEAD")
     driver.click("Approve", hotfix, user="UEM")
     driver.settle()
-    assert "Approved, cutting branch" in driver.status_text(hotfix)
-    assert "(2 of 2)" in driver.thread(hotfix)[-2]
+    assert "Fixing" in driver.status_text(hotfix)
+    assert "(2 of 2)" in driver.thread(hotfix)[-3]

@@ -103,9 +103,19 @@ class Driver:
                                                 channel_id=hotfix.channel, message_ts=hotfix.ts, message=message,
                                                 response_url=self.slack.response_url()))
 
-    def submit_reason(self, hotfix: Posted, reason: str, *, user: str) -> Answer:
+    def submit_reason(self, hotfix: Posted, reason: str, *, user: str, callback: str = "hotfix_reject") -> Answer:
         state = {"reason": {"reason": payloads.text_input_state(reason)}}
-        return self.post(payloads.view_submission("hotfix_reject", state, user_id=user, private_metadata=hotfix.key))
+        return self.post(payloads.view_submission(callback, state, user_id=user, private_metadata=hotfix.key))
+
+    def submit_review(self, hotfix: Posted, *, user: str, ticked: int | None = None) -> Answer:
+        """Tick the checklist of the review modal the bot opened (all items unless told otherwise)."""
+        modal = self.slack.last("views.open", **{}).args["view"]
+        options = next(b for b in modal["blocks"] if b.get("block_id") == "checklist")["element"]["options"]
+        chosen = options if ticked is None else options[:ticked]
+        state = {"checklist": {"checklist": {"type": "checkboxes", "selected_options": chosen}}}
+        body = payloads.view_submission("hotfix_approve_review", state, user_id=user, private_metadata=hotfix.key,
+                                        blocks=modal["blocks"])
+        return self.post(body)
 
     # --- what people see ------------------------------------------------------------------------------------------
     def settle(self) -> None:

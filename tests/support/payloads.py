@@ -78,8 +78,9 @@ def block_actions(
 def view_submission(
     callback_id: str, state_values: dict[str, Any], *, user_id: str, view_id: str | None = None,
     private_metadata: str = "", hash: str | None = None, team_id: str = TEAM_ID,
+    blocks: list[dict[str, Any]] | None = None,
 ) -> str:
-    """A modal's submit; `state_values` is {block_id: {action_id: text_input_state(...)}} or select_state."""
+    """A modal's submit (pass the `blocks` the modal showed when the app reads them); `state_values` is {block_id: {action_id: text_input_state(...)}} or select_state."""
     view_id = view_id or f"V{next(_serial):010d}"
     return _form_payload({
         "type": "view_submission",
@@ -93,7 +94,7 @@ def view_submission(
             "state": {"values": state_values}, "private_metadata": private_metadata,
             "hash": hash or f"{int(time.time())}.{next(_serial)}",
             "title": {"type": "plain_text", "text": "Hotfix"},
-            "blocks": [], "close": None, "submit": {"type": "plain_text", "text": "Submit"},
+            "blocks": blocks or [], "close": None, "submit": {"type": "plain_text", "text": "Submit"},
             "clear_on_close": False, "notify_on_close": False, "external_id": "",
             "previous_view_id": None, "root_view_id": view_id, "app_id": API_APP_ID,
             "app_installed_team_id": team_id, "bot_id": "B0HOTFIX",
