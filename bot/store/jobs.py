@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, update
+from sqlalchemy import Engine, and_, exists, func, update
 from sqlmodel import Session, select
 
-from bot.store.db import transaction
+from bot.store.db import reading, transaction
 from bot.store.tables import JobRow
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
@@ -93,6 +93,8 @@ def release_all_claims(engine: Engine, *, queue: str) -> int:
         return result.rowcount
 
 
-def count(engine: Engine, *, queue: str, state: str) -> int:
-    with transaction(engine) as session:
-        return len(session.exec(select(JobRow.id).where(JobRow.queue == queue, JobRow.state == state)).all())
+def unfinished(engine: Engine, *, now: datetime) -> int:
+    """Jobs running, or pending and due: work the system has not settled yet."""
+    with reading(engine) as session:
+        due = (JobRow.state == RUNNING) | ((JobRow.state == PENDING) & (JobRow.not_before <= now))
+        return session.exec(select(func.count()).select_from(JobRow).where(due)).one()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.http import make_server
+from bot.store import jobs
 from bot.wiring import Bot
 from tests.support import payloads
 from tests.support.fake_slack import FakeSlack
@@ -137,8 +138,8 @@ class Driver:
         return [c["text"] for c in self.slack.calls_to("chat.postEphemeral", user=user)]
 
     def _busy(self) -> bool:
-        from bot.store import jobs
-        return any(jobs.count(self.bot.engine, queue=q, state=jobs.RUNNING) for q in self.bot.runners)
+        """A job is running, or due and about to be claimed by a worker thread."""
+        return jobs.unfinished(self.bot.engine, now=self.bot.service.clock.now()) > 0
 
 
 def declaration_state(*, title: str = "Checkout returns 500", issue_id: str = "PROD-501", severity: str | None = "high",
