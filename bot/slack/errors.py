@@ -40,3 +40,5 @@ def tell(client: WebClient, body: dict, text: str) -> None:
             client.chat_postMessage(channel=user, text=text)
     except SlackApiError as err:
         log.warning("could not tell %s: %s", user, err.response.get("error"))
+    except OSError as err:  # Slack unreachable: the request is still answered; the person sees no reply
+        log.warning("could not tell %s: %s", user, err)

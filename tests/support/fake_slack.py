@@ -68,6 +68,7 @@ class FakeSlack:
 
     # Lifecycle
     def start(self) -> FakeSlack:
+        fake_slack_spec.load_methods(fake_slack_spec.spec_path())  # fail here, with the reason, not in a request
         if self._server is None:
             server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
             server.daemon_threads = True

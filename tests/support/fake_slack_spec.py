@@ -59,6 +59,11 @@ def method_spec(method: str) -> MethodSpec | None:
 
 @lru_cache(maxsize=4)
 def load_methods(path: Path) -> dict[str, MethodSpec]:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Slack's Web API spec is not at {path}: the tests validate every Slack call against it. "
+            f"Keep the shared/ folder beside the repository, or set {SPEC_ENV_VAR} to the spec's path."
+        )
     spec = json.loads(path.read_text(encoding="utf-8"))
     methods = {}
     for route, operations in spec["paths"].items():
