@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=3000)
     serve.set_defaults(run=_serve)
+    report = commands.add_parser("report", help="print a hotfix's post-mortem draft as Markdown")
+    report.add_argument("hotfix", help="e.g. HF-12")
+    report.set_defaults(run=_report)
     return parser
 
 
@@ -60,6 +63,30 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         bot.stop()
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Needs only the database: it works on a laptop with a copy of hotfix.db, no Slack tokens."""
+    from bot.domain import postmortem
+    from bot.domain.transitions import Refused
+    from bot.service.hotfixes import parse_key
+    from bot.store.db import make_engine, reading
+    from bot.store.hotfix_store import HotfixStore
+
+    url = os.environ.get("DATABASE_URL") or "sqlite:///hotfix.db"
+    try:
+        number = parse_key(args.hotfix)
+    except Refused as refusal:
+        print(f"hotfix-bot: {refusal}", file=sys.stderr)
+        return 2
+    with reading(make_engine(url)) as session:
+        store = HotfixStore(session)
+        hotfix = store.get(number)
+        if hotfix is None:
+            print(f"hotfix-bot: there is no hotfix HF-{number} in {url}.", file=sys.stderr)
+            return 1
+        print(postmortem.draft(hotfix, store.events(number)))
     return 0
 
 

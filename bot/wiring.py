@@ -65,7 +65,8 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     errors.register(app)
     register_all(app, service)
     delivery = SlackDelivery(service, _web_client(settings, timeout=10), channel=config.slack.channel,
-                             security_channel=config.slack.security_channel)
+                             security_channel=config.slack.security_channel,
+                             stakeholders_channel=config.slack.stakeholders_channel)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     runners = {
         SLACK: JobRunner(engine, SLACK, delivery.handlers, clock, worker_id=worker_id, poll_seconds=poll_seconds),

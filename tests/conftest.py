@@ -19,6 +19,8 @@ TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
 CONFIG = """
 [slack]
 channel = "C0HOTFIX"
+stakeholders_channel = "C0STAKE"
+security_channel = "G0SECRET"
 
 [[repos]]
 name = "payments"

@@ -123,6 +123,7 @@ class EventKind(StrEnum):
     BRANCH_DELETED = "branch_deleted"
     CLOSED = "closed"
     STEP_FAILED = "step_failed"
+    RETRIED = "retried"
     REMINDED = "reminded"
     SNOOZED = "snoozed"
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.domain.hotfix import (
-    BOT, DeleteBranch, Event, EventKind, Hotfix, MergeBack, Stage, SummarizeDiff, TagRelease, VerifyMerged,
+    BOT, CutBranch, DeleteBranch, Event, EventKind, Hotfix, MergeBack, Stage, SummarizeDiff, TagRelease, VerifyMerged,
 )
 from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy, role_label
 from bot.domain.timers import CancelTimers, StartTimer, TimerKind
@@ -128,6 +128,18 @@ def close(hotfix: Hotfix, *, user_id: str, reason: str, policy: Policy, now: dat
     event = Event(EventKind.CLOSED, user_id, now, {"reason": reason.strip()})
     return Outcome(closed, (event,), (CancelTimers(tuple(TimerKind)),
                                       StartTimer(TimerKind.POSTMORTEM_DUE, policy.times.postmortem_due)))
+
+
+_RETRYABLE = {Stage.APPROVED: CutBranch(), Stage.DEPLOYING: TagRelease(), Stage.MERGING_BACK: MergeBack()}
+
+
+def retry(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Outcome:
+    """Run the stage's git step again, e.g. after an admin allowed the bot to push (every git step is idempotent)."""
+    _check_runner(hotfix, user_id, policy, "retry a step")
+    if hotfix.stage not in _RETRYABLE:
+        raise Refused(f"{hotfix.key} is {hotfix.stage.label.lower()}: there is no git step to retry.")
+    event = Event(EventKind.RETRIED, user_id, now, {"stage": hotfix.stage.value})
+    return Outcome(hotfix, (event,), (_RETRYABLE[hotfix.stage],))
 
 
 def step_failed(hotfix: Hotfix, *, message: str, now: datetime) -> Outcome:

@@ -105,7 +105,7 @@ class Mirror:
         rejections = _parse_rejections(result.out)
         if result.status != 0 and not rejections:
             raise RemoteUnavailable(self.name, self._short_error(result.err))
-        return rejections
+        return [_with_server_words(r, result.err) for r in rejections]
 
     def snapshot(self, branches: Iterable[str], tag_glob: str, merged_into: str | None = None) -> Snapshot:
         """Commits of the named branches and all tags matching tag_glob, in one git call."""
@@ -212,6 +212,15 @@ class _Result:
     status: int
     out: str
     err: str
+
+
+def _with_server_words(rejection: Rejection, stderr: str) -> Rejection:
+    """Hooks and protected-branch rules explain themselves on `remote:` lines: that is what people need to read."""
+    said = [line[len("remote:"):].strip() for line in stderr.splitlines() if line.startswith("remote:")]
+    said = [line for line in said if line]
+    if rejection.lost_race or not said:
+        return rejection
+    return Rejection(rejection.ref, f"{rejection.reason} ({redact(' '.join(said))[:300]})")
 
 
 def _parse_rejections(porcelain: str) -> list[Rejection]:

@@ -90,7 +90,8 @@ class GitWorker:
                 raise RetryLater(str(down)) from down
             except GitOpError as refused:
                 log.warning("%s: %s failed: %s", hotfix.key, job.kind, refused)
-                self.service.report_failure(hotfix.key, f"{_STEP_NAMES[job.kind]} failed: {refused}")
+                retry = " Fix that, then press *Retry*." if job.kind in ("cut_branch", "tag_release", "merge_back") else ""
+                self.service.report_failure(hotfix.key, f"{_STEP_NAMES[job.kind]} failed: {refused}{retry}")
         return run
 
 

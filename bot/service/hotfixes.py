@@ -98,6 +98,7 @@ class HotfixService(Steps):
             hotfix = unit.store.add(outcome.hotfix, request_key=request_key)
             self._queue_status(unit, hotfix)
             self._record(unit, hotfix, outcome)
+            self._queue(unit, SLACK, f"slack:{hotfix.key}", "stakeholders", hotfix, {"from": ""})
         return hotfix
 
     def approve(self, key: str, *, user_id: str) -> Hotfix:
@@ -176,6 +177,9 @@ class HotfixService(Steps):
                     if outcome.hotfix != before:
                         unit.store.save(before, outcome.hotfix)
                     self._record(unit, outcome.hotfix, outcome)
+                    if outcome.hotfix.stage is not before.stage:
+                        self._queue(unit, SLACK, f"slack:{before.key}", "stakeholders", before,
+                                    {"from": before.stage.value})
                 return outcome.hotfix
             except StaleWrite:
                 if attempt == _ATTEMPTS_ON_CONFLICT - 1:

@@ -37,6 +37,9 @@ class Steps:
     def merged_by_hand(self, key: str, *, user_id: str) -> Hotfix:
         return self._move(key, lambda h, now: procedure.merged_by_hand(h, user_id=user_id, policy=self.policy, now=now))
 
+    def retry(self, key: str, *, user_id: str) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.retry(h, user_id=user_id, policy=self.policy, now=now))
+
     def close(self, key: str, *, user_id: str, reason: str = "") -> Hotfix:
         return self._move(key, lambda h, now: procedure.close(h, user_id=user_id, reason=reason, policy=self.policy,
                                                                now=now))

@@ -17,15 +17,18 @@ log = logging.getLogger(__name__)
 
 
 class SlackDelivery:
-    def __init__(self, service: HotfixService, client: WebClient, *, channel: str, security_channel: str | None) -> None:
+    def __init__(self, service: HotfixService, client: WebClient, *, channel: str, security_channel: str | None,
+                 stakeholders_channel: str | None = None) -> None:
         self.service = service
         self.client = client
         self.channel = channel
         self.security_channel = security_channel
+        self.stakeholders_channel = stakeholders_channel
 
     @property
     def handlers(self) -> dict[str, Handler]:
-        return {"status": self.post_status, "announce": self.announce, "dm": self.direct_message}
+        return {"status": self.post_status, "announce": self.announce, "dm": self.direct_message,
+                "stakeholders": self.tell_stakeholders}
 
     def post_status(self, job: Job) -> None:
         hotfix = self.service.get(f"HF-{job.hotfix_id}")
@@ -50,9 +53,20 @@ class SlackDelivery:
         if message is not None:
             self._call("chat_postMessage", channel=job.payload["user"], **message.as_kwargs())
 
+    def tell_stakeholders(self, job: Job) -> None:
+        """One short line per phase change, with a link to the thread."""
+        if not self.stakeholders_channel:
+            return
+        hotfix = self.service.get(f"HF-{job.hotfix_id}")
+        channel, ts = self.service.status_message_of(hotfix) or self._status(hotfix)
+        link = self._call("chat_getPermalink", channel=channel, message_ts=ts)["permalink"]
+        message = views.stakeholder_line(hotfix, job.payload.get("from", ""), link)
+        self._call("chat_postMessage", channel=self.stakeholders_channel, **message.as_kwargs())
+
     def _status(self, hotfix: Hotfix) -> tuple[str, str]:
         timers = self.service.pending_timers(hotfix)
-        message = views.status_message(hotfix, self.service.policy.approvals, timers)
+        private = hotfix.security and self.security_channel is not None
+        message = views.status_message(hotfix, self.service.policy.approvals, timers, private=private)
         if where := self.service.status_message_of(hotfix):
             try:
                 self._call("chat_update", channel=where[0], ts=where[1], **message.as_kwargs())

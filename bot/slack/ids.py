@@ -20,6 +20,7 @@ class ActionId(StrEnum):
     ROLL_BACK = "hotfix_roll_back"
     MERGED_BY_HAND = "hotfix_merged_by_hand"
     CLOSE = "hotfix_close"
+    RETRY = "hotfix_retry"
     SNOOZE_30M = "hotfix_snooze_30m"
     SNOOZE_1H = "hotfix_snooze_1h"
 

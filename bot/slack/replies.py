@@ -153,6 +153,7 @@ _RENDERERS = {
     EventKind.BRANCH_DELETED: lambda e, h, p: f"🧹 Deleted `{e.detail['branch']}`.",
     EventKind.CLOSED: lambda e, h, p: "",
     EventKind.STEP_FAILED: lambda e, h, p: f"⚠️ {escape(e.detail.get('message', 'A step failed.'))}",
+    EventKind.RETRIED: lambda e, h, p: f"🔁 {mention(e.actor)} asked to run the step again.",
     EventKind.REMINDED: reminder,
     EventKind.SNOOZED: lambda e, h, p: (
         f"💤 {mention(e.actor)} snoozed the {TimerKind(e.detail['timer']).label.lower()} for {e.detail['minutes']} minutes."),

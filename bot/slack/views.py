@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.declaration import TEXT_MAX, TITLE_MAX
+from bot.domain.durations import format_duration
 from bot.domain.hotfix import Hotfix, Stage
 from bot.domain.policy import SEVERITY_CRITERIA, ApprovalPolicy, Severity, role_label
 from bot.domain.timers import Timer
@@ -144,11 +145,15 @@ def public_title(hotfix: Hotfix) -> str:
     return SECURITY_TITLE if hotfix.security else hotfix.title
 
 
-def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Timer] = ()) -> Message:
-    headline = f"{SEVERITY_ICON[hotfix.severity]} *{hotfix.key}* · {hotfix.severity.label} · {escape(public_title(hotfix))}"
+def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Timer] = (), *,
+                   private: bool = False) -> Message:
+    """`private`: shown only in the security channel, so a security hotfix's details may appear."""
+    reveal = private or not hotfix.security
+    title = escape(hotfix.title if reveal else SECURITY_TITLE)
+    headline = f"{SEVERITY_ICON[hotfix.severity]} *{hotfix.key}* · {hotfix.severity.label} · {title}"
     facts = [
         f"*Stage*\n{hotfix.stage.label}",
-        f"*Issue*\n{escape(hotfix.issue_id) if not hotfix.security else 'restricted'}",
+        f"*Issue*\n{escape(hotfix.issue_id) if reveal else 'restricted'}",
         f"*Declared by*\n{mention(hotfix.declared_by)} at {clock_time(hotfix.declared_at)}",
         f"*Repository*\n{hotfix.repo}",
     ]
@@ -160,7 +165,7 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Time
         facts.append("*Merge-back*\n" + " · ".join(
             f"{'✅' if t in hotfix.merged_into else '⏳'} `{t}`" for t in hotfix.merge_targets))
     blocks: list[Block] = [SectionBlock(text=headline), SectionBlock(fields=facts)]
-    if not hotfix.security:
+    if reveal:
         blocks.append(SectionBlock(text=f"*Impact:* {escape(hotfix.impact)}\n*Risk if delayed:* {escape(hotfix.risk)}"[:3000]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=approvals_line(hotfix, policy))]))
     if timers:
@@ -176,12 +181,14 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Time
 
 _STAGE_BUTTONS: dict[Stage, tuple[tuple[str, ActionId, str | None], ...]] = {
     Stage.AWAITING_APPROVAL: (("Approve", ActionId.APPROVE, "primary"), ("Reject", ActionId.REJECT, "danger")),
+    Stage.APPROVED: (("Retry branch", ActionId.RETRY, None),),
     Stage.FIXING: (("Ready for review", ActionId.READY_FOR_REVIEW, "primary"),),
     Stage.IN_REVIEW: (("Approve review", ActionId.APPROVE_REVIEW, "primary"),
                       ("Request changes", ActionId.REQUEST_CHANGES, None)),
     Stage.REVIEWED: (("Tag & deploy", ActionId.TAG_AND_DEPLOY, "primary"),),
+    Stage.DEPLOYING: (("Retry tag", ActionId.RETRY, None),),
     Stage.MONITORING: (("Stable", ActionId.STABLE, "primary"), ("Roll back", ActionId.ROLL_BACK, "danger")),
-    Stage.MERGING_BACK: (("Merged by hand", ActionId.MERGED_BY_HAND, None),),
+    Stage.MERGING_BACK: (("Merged by hand", ActionId.MERGED_BY_HAND, None), ("Retry merge-back", ActionId.RETRY, None)),
     Stage.MERGED: (("Close", ActionId.CLOSE, "primary"),),
 }
 
@@ -203,6 +210,7 @@ HELP = (
     "• `/hotfix list`: active hotfixes\n"
     "• `/hotfix review HF-12` · `deploy HF-12` · `stable HF-12` · `rollback HF-12` · `merged HF-12`: "
     "the buttons' steps\n"
+    "• `/hotfix retry HF-12`: run a failed git step again (branch, tag or merge-back)\n"
     "• `/hotfix close HF-12 [reason]`: close (a reason is needed before every merge-back is done)\n"
     "• `/hotfix help`: this list"
 )
@@ -222,3 +230,21 @@ def active_list(hotfixes: Sequence[Hotfix]) -> Message:
     ]
     more = f"\n…and {len(hotfixes) - 40} more." if len(hotfixes) > 40 else ""
     return Message(f"Active hotfixes ({len(hotfixes)}):\n" + "\n".join(lines) + more)
+
+
+def stakeholder_line(hotfix: Hotfix, previous_stage: str, thread_link: str) -> Message:
+    """For the stakeholder channel: what changed, in one line, and where to read more."""
+    change = f"{Stage(previous_stage).label} → {hotfix.stage.label}" if previous_stage else "declared"
+    headline = f"{SEVERITY_ICON[hotfix.severity]} {hotfix.key} · {hotfix.severity.label} · {escape(public_title(hotfix))}"
+    return Message(f"{headline}: {change}. <{thread_link}|Thread>")
+
+
+def home_view(hotfixes: Sequence[Hotfix], now: datetime) -> View:
+    """The App Home tab: active hotfixes with their phase and age."""
+    lines = [
+        f"{SEVERITY_ICON[h.severity]} *{h.key}* · {h.severity.label} · {escape(public_title(h))}\n"
+        f"{h.stage.label} · {format_duration(now - h.declared_at)} old · declared by {mention(h.declared_by)}"
+        for h in hotfixes[:40]
+    ] or ["No active hotfixes. `/hotfix declare` starts one."]
+    return View(type="home", blocks=[SectionBlock(text=f"*Active hotfixes ({len(hotfixes)})*"),
+                                     *[SectionBlock(text=line) for line in lines]])

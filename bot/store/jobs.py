@@ -39,10 +39,6 @@ def enqueue(
 
 def claim(engine: Engine, *, queue: str, worker: str, now: datetime, lease: timedelta, limit: int = 8) -> list[Job]:
     """Take up to `limit` runnable jobs: due, and first in their lane. Each is claimed by one worker only."""
-    earlier = JobRow.__table__.alias("earlier")
-    blocked_by_earlier = exists().where(
-        and_(earlier.c.lane == JobRow.lane, earlier.c.id < JobRow.id, earlier.c.state.in_([PENDING, RUNNING]))
-    )
     claimed: list[Job] = []
     with transaction(engine) as session:
         session.execute(
@@ -51,17 +47,18 @@ def claim(engine: Engine, *, queue: str, worker: str, now: datetime, lease: time
         )
         candidates = session.exec(
             select(JobRow).where(
-                JobRow.queue == queue, JobRow.state == PENDING, JobRow.not_before <= now, ~blocked_by_earlier
+                JobRow.queue == queue, JobRow.state == PENDING, JobRow.not_before <= now, ~_blocked_by_earlier(),
             ).order_by(JobRow.id).limit(limit)
         ).all()
         for row in candidates:
+            attempt = row.attempts + 1  # read before the UPDATE, which refreshes the loaded row
             taken = session.execute(
                 update(JobRow).where(JobRow.id == row.id, JobRow.state == PENDING)
-                .values(state=RUNNING, claimed_by=worker, lease_until=now + lease, attempts=JobRow.attempts + 1)
+                .values(state=RUNNING, claimed_by=worker, lease_until=now + lease, attempts=attempt)
             )
             if taken.rowcount == 1:
                 claimed.append(Job(row.id, row.queue, row.lane, row.kind, row.hotfix_id, json.loads(row.payload),
-                                   row.attempts + 1))
+                                   attempt))
     return claimed
 
 
@@ -94,7 +91,17 @@ def release_all_claims(engine: Engine, *, queue: str) -> int:
 
 
 def unfinished(engine: Engine, *, now: datetime) -> int:
-    """Jobs running, or pending and due: work the system has not settled yet."""
+    """Jobs running, or that a worker could claim now: work the system has not settled yet."""
     with reading(engine) as session:
-        due = (JobRow.state == RUNNING) | ((JobRow.state == PENDING) & (JobRow.not_before <= now))
-        return session.exec(select(func.count()).select_from(JobRow).where(due)).one()
+        running = session.exec(select(func.count()).select_from(JobRow).where(JobRow.state == RUNNING)).one()
+        runnable = session.exec(select(func.count()).select_from(JobRow).where(
+            JobRow.state == PENDING, JobRow.not_before <= now, ~_blocked_by_earlier())).one()
+        return running + runnable
+
+
+def _blocked_by_earlier():
+    """An earlier job of the same lane is still to run: lanes run in order."""
+    earlier = JobRow.__table__.alias("earlier")
+    return exists().where(
+        and_(earlier.c.lane == JobRow.lane, earlier.c.id < JobRow.id, earlier.c.state.in_([PENDING, RUNNING]))
+    )

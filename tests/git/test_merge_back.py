@@ -78,7 +78,7 @@ def test_protected_branch_rejection_is_reported(
         ops.merge_back(spec, BRANCH, "main", message="Merge")
     develop = ops.merge_back(spec, BRANCH, "develop", message="Merge")
 
-    assert rejected.value.reason == "pre-receive hook declined"
+    assert rejected.value.reason == "pre-receive hook declined (main is protected)"  # the server's own words
     assert remote.rev("main") == main_before
     assert remote.rev("develop") == develop.commit
 

@@ -151,5 +151,5 @@ def test_tag_push_refused_by_server_is_reported(
     with pytest.raises(PushRejected, match="refs/tags/v1.10.1: pre-receive hook declined") as rejected:
         ops.tag_release(spec, FIRST, marker="HF-7", message="Hotfix")
 
-    assert rejected.value.reason == "pre-receive hook declined"
+    assert rejected.value.reason == "pre-receive hook declined (tags are frozen)"  # the server's own words
     assert "v1.10.1" not in remote.tags()

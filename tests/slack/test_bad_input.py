@@ -91,7 +91,7 @@ def test_a_retried_declaration_declares_one_hotfix(driver: Driver) -> None:
     assert retried.status == 200 and retried.body == ""
     driver.settle()
     assert stored(driver)[0] == 1
-    status_posts = [c for c in driver.slack.calls_to("chat.postMessage") if "thread_ts" not in c.args]
+    status_posts = [c for c in driver.slack.calls_to("chat.postMessage", channel="C0HOTFIX") if "thread_ts" not in c.args]
     assert len(status_posts) == 1
     assert status_posts[0]["text"].startswith("HF-1 ")
     assert sum("needs approval from" in t for t in driver.slack.texts()) == 1

@@ -24,6 +24,7 @@ def register(app: App, service: HotfixService) -> None:
         ActionId.ROLL_BACK: service.roll_back,
         ActionId.MERGED_BY_HAND: service.merged_by_hand,
         ActionId.CLOSE: service.close,
+        ActionId.RETRY: service.retry,
     }
 
     def on_step_clicked(ack: Ack, body: dict, action: dict) -> None:

@@ -63,5 +63,6 @@ def _step(name: str) -> Callable[[HotfixService, str, str], Message]:
 
 
 STEP_METHODS = {"review": "ready_for_review", "deploy": "tag_and_deploy", "stable": "mark_stable",
-                "rollback": "roll_back", "merged": "merged_by_hand", "close": "close"}
+                "rollback": "roll_back", "merged": "merged_by_hand", "retry": "retry",
+                "close": "close"}
 SUBCOMMANDS: dict[str, Subcommand] = {"status": _status, "list": _list, "help": _help, "": _help}
