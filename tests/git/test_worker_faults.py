@@ -244,6 +244,22 @@ def test_a_rejected_branch_push_tells_the_thread_what_the_server_said(driver: Dr
 
     [failure] = replies(driver, hotfix, "⚠️")
     assert "hotfix/* branches are created by the release team only" in failure, failure
+    assert failure.endswith("Fix that, then press *Retry*.")
+
+
+def test_retry_after_the_server_allows_the_push_cuts_the_branch(driver: Driver, remote: Remote) -> None:
+    remote.install_hook("pre-receive", REJECT_HOTFIX_BRANCHES)
+    hotfix = driver.declare()
+    approve(driver, hotfix)
+    driver.settle()
+    assert "Approved, cutting branch" in driver.status_text(hotfix)
+
+    (remote.path / "hooks" / "pre-receive").unlink()  # an admin lets the bot push hotfix/* branches
+    assert driver.click("Retry branch", hotfix, user="UDEV").status == 200
+    driver.settle()
+    assert hotfix_branches(remote) == [f"{BRANCH_REF} {remote.rev('v1.10.0')}"]
+    assert "Fixing" in driver.status_text(hotfix)
+    assert len(replies(driver, hotfix, "🌿")) == 1
 
 
 # --- tag taken ----------------------------------------------------------------------------------------------
