@@ -17,7 +17,7 @@ def wsgi_app(bot: Bot) -> Callable:
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            body = json.dumps({"status": "ok", "role": "leader"}).encode()
+            body = json.dumps({"status": "ok", "role": bot.role}).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         return slack(environ, start_response)

@@ -22,6 +22,7 @@ from bot.slack import errors
 from bot.slack.delivery import SlackDelivery
 from bot.slack.handlers import register_all
 from bot.store.db import create_schema, make_engine
+from bot.store.leadership import Leadership
 
 
 @dataclass
@@ -33,17 +34,33 @@ class Bot:
     app: App
     timers: TimerScheduler
     runners: dict[str, JobRunner] = field(default_factory=dict)
+    leadership: Leadership | None = None
 
     def start_workers(self) -> None:
+        """Run timers and jobs while this process is the leader (always, on SQLite)."""
+        retry = float(os.environ.get("HOTFIX_LEADER_RETRY_SECONDS", "3"))
+        self.leadership = Leadership(self.engine, on_elected=self._run_workers, on_deposed=self._stop_workers,
+                                     retry_seconds=retry)
+        self.leadership.start()
+
+    @property
+    def role(self) -> str:
+        return self.leadership.role if self.leadership else "follower"
+
+    def stop(self) -> None:
+        if self.leadership:
+            self.leadership.stop()
+        self.engine.dispose()
+
+    def _run_workers(self) -> None:
         for runner in self.runners.values():
             runner.start()
         self.timers.start()
 
-    def stop(self) -> None:
+    def _stop_workers(self) -> None:
         self.timers.stop()
         for runner in self.runners.values():
             runner.stop()
-        self.engine.dispose()
 
     def run_pending(self) -> int:
         """Run every job that is due now, in every queue (tests and the demo use this to settle)."""

@@ -12,6 +12,7 @@ from bot.wiring import Bot, build
 from tests.support.driver import Driver
 from tests.support.fake_slack import FakeSlack
 from tests.support.gitrepos import GIT_TEST_ENV, Remote, build_release_remote, copy_remote
+from tests.support.postgres import fresh_database
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
@@ -59,6 +60,12 @@ def slack() -> Iterator[FakeSlack]:
     with FakeSlack(valid_tokens=[TOKEN]) as fake:
         yield fake
         fake.assert_no_problems()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture

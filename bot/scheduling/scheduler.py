@@ -27,6 +27,9 @@ class TimerScheduler:
         self._woken = False
 
     def start(self) -> None:
+        if self._scheduler.running:
+            return
+        self._scheduler = BackgroundScheduler(timezone=UTC)  # a stopped APScheduler cannot start again
         self._scheduler.start()
         self.wake()
 

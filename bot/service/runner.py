@@ -36,7 +36,8 @@ class JobRunner:
         self.engine, self.queue, self.handlers, self.clock = engine, queue, handlers, clock
         self.worker_id, self.lease, self.poll_seconds, self.max_backoff = worker_id, lease, poll_seconds, max_backoff
         self.on_give_up = on_give_up
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"{queue}-job")
+        self._threads = threads
+        self._pool = self._new_pool()
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -49,12 +50,20 @@ class JobRunner:
         ran = 0
         while batch := jobs.claim(self.engine, queue=self.queue, worker=self.worker_id, now=self.clock.now(),
                                   lease=self.lease):
-            list(self._pool.map(self._run, batch))
+            if self._pool is None:  # a stopped runner (tests, the demo) runs them one after another
+                for job in batch:
+                    self._run(job)
+            else:
+                list(self._pool.map(self._run, batch))
             ran += len(batch)
         return ran
 
     def start(self) -> None:
+        """Only the leader runs jobs, so claims left by any other process are from one that died."""
         jobs.release_all_claims(self.engine, queue=self.queue)
+        self._stopping.clear()
+        if self._pool is None:
+            self._pool = self._new_pool()
         self._thread = threading.Thread(target=self._loop, name=f"{self.queue}-runner", daemon=True)
         self._thread.start()
 
@@ -63,7 +72,13 @@ class JobRunner:
         self._wakeup.set()
         if self._thread:
             self._thread.join(timeout=10)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+            self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _new_pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix=f"{self.queue}-job")
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
