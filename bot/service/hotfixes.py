@@ -1,6 +1,7 @@
 """Use cases: load, apply a domain move, save the hotfix with its events and follow-up jobs in ONE transaction."""
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ from bot.service.steps import Steps
 from bot.store import jobs, timer_store
 from bot.store.db import reading, transaction
 from bot.store.hotfix_store import HotfixStore, StaleWrite
+
+log = logging.getLogger(__name__)
 
 SLACK, GIT, TIMERS = "slack", "git", "timers"
 _TIMER_BATCH = 200
@@ -199,6 +202,8 @@ class HotfixService(Steps):
         if not outcome.events and not outcome.effects:
             return
         for event_id, event in zip(unit.store.append_events(hotfix.number, outcome.events), outcome.events):
+            log.info("%s %s by %s", hotfix.key, event.kind.value, event.actor,
+                     extra={"hotfix": hotfix.key, "event": event.kind.value, "actor": event.actor})
             self._queue(unit, SLACK, f"slack:{hotfix.key}", "announce", hotfix, {"event_id": event_id})
             for user in filter(None, event.detail.get("users", "").split(",")):
                 self._queue(unit, SLACK, f"slack:{hotfix.key}", "dm", hotfix, {"event_id": event_id, "user": user})
