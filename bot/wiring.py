@@ -34,7 +34,15 @@ class Bot:
     app: App
     timers: TimerScheduler
     runners: dict[str, JobRunner] = field(default_factory=dict)
+    delivery: SlackDelivery | None = None
     leadership: Leadership | None = None
+
+    def reload(self, config: HotfixConfig) -> None:
+        """A changed hotfix.toml (SIGHUP): new decisions follow it; what hotfixes already recorded stays."""
+        self.config = config
+        self.service.policy = config.policy()
+        self.service.repos = {r.name: r.spec() for r in config.repos}
+        self.delivery.configure(config.slack)
 
     def start_workers(self) -> None:
         """Run timers and jobs while this process is the leader (always, on SQLite)."""
@@ -81,9 +89,7 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     app = _bolt_app(settings)
     errors.register(app)
     register_all(app, service)
-    delivery = SlackDelivery(service, _web_client(settings, timeout=10), channel=config.slack.channel,
-                             security_channel=config.slack.security_channel,
-                             stakeholders_channel=config.slack.stakeholders_channel)
+    delivery = SlackDelivery(service, _web_client(settings, timeout=10), config.slack)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     runners = {
         SLACK: JobRunner(engine, SLACK, delivery.handlers, clock, worker_id=worker_id, poll_seconds=poll_seconds),
@@ -91,7 +97,7 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
                        worker_id=worker_id, poll_seconds=poll_seconds),
     }
     wakers.update({queue: runner.wake for queue, runner in runners.items()}, **{TIMERS: timers.wake})
-    return Bot(settings, config, engine, service, app, timers, runners)
+    return Bot(settings, config, engine, service, app, timers, runners, delivery)
 
 
 def _git_ops(settings: Settings, config: HotfixConfig) -> GitOps:

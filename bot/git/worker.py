@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 
 from bot.domain.hotfix import EventKind, Hotfix
+from bot.domain.repo import RepoSpec
 from bot.git.errors import GitOpError, MergeConflict, RemoteUnavailable
 from bot.git.ops import GitOps
 from bot.service.hotfixes import HotfixService
@@ -75,8 +76,11 @@ class GitWorker:
         self.ops.delete_branch(self._spec(hotfix), hotfix.branch)
         self.service.record_branch_deleted(hotfix.key)
 
-    def _spec(self, hotfix: Hotfix):
-        return self.service.repos[hotfix.repo]
+    def _spec(self, hotfix: Hotfix) -> RepoSpec:
+        spec = self.service.repos.get(hotfix.repo)
+        if spec is None:
+            raise RepoNotConfigured(hotfix.repo)
+        return spec
 
     def _reporting(self, step: Callable[[Hotfix, Job], None]) -> Handler:
         """Remote down: tell the thread once, then retry with back-off. Other git refusals: tell the thread plainly."""
@@ -93,6 +97,11 @@ class GitWorker:
                 retry = " Fix that, then press *Retry*." if job.kind in ("cut_branch", "tag_release", "merge_back") else ""
                 self.service.report_failure(hotfix.key, f"{_STEP_NAMES[job.kind]} failed: {refused}{retry}")
         return run
+
+
+class RepoNotConfigured(GitOpError):
+    def __init__(self, repo: str) -> None:
+        super().__init__(f"the repository {repo} is no longer in hotfix.toml; add it back under [[repos]].")
 
 
 _STEP_NAMES = {

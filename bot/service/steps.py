@@ -5,6 +5,7 @@ from collections.abc import Collection
 
 from bot.domain import procedure, reminders
 from bot.domain.hotfix import EventKind, Hotfix
+from bot.domain.transitions import Refused
 
 
 class Steps:
@@ -28,8 +29,12 @@ class Steps:
         return self._move(key, lambda h, now: procedure.tag_and_deploy(h, user_id=user_id, policy=self.policy, now=now))
 
     def mark_stable(self, key: str, *, user_id: str) -> Hotfix:
-        return self._move(key, lambda h, now: procedure.mark_stable(
-            h, user_id=user_id, targets=self.repos[h.repo].merge_back, policy=self.policy, now=now))
+        def move(hotfix, now):
+            if hotfix.repo not in self.repos:
+                raise Refused(f"The repository {hotfix.repo} is no longer in hotfix.toml; add it back to merge back.")
+            targets = self.repos[hotfix.repo].merge_back
+            return procedure.mark_stable(hotfix, user_id=user_id, targets=targets, policy=self.policy, now=now)
+        return self._move(key, move)
 
     def roll_back(self, key: str, *, user_id: str) -> Hotfix:
         return self._move(key, lambda h, now: procedure.roll_back(h, user_id=user_id, policy=self.policy, now=now))

@@ -7,6 +7,7 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.config import SlackSection
 from bot.domain.hotfix import EventKind, Hotfix
 from bot.service.hotfixes import HotfixService
 from bot.service.runner import Handler, RetryLater
@@ -17,13 +18,15 @@ log = logging.getLogger(__name__)
 
 
 class SlackDelivery:
-    def __init__(self, service: HotfixService, client: WebClient, *, channel: str, security_channel: str | None,
-                 stakeholders_channel: str | None = None) -> None:
+    def __init__(self, service: HotfixService, client: WebClient, channels: SlackSection) -> None:
         self.service = service
         self.client = client
-        self.channel = channel
-        self.security_channel = security_channel
-        self.stakeholders_channel = stakeholders_channel
+        self.configure(channels)
+
+    def configure(self, channels: SlackSection) -> None:
+        self.channel = channels.channel
+        self.security_channel = channels.security_channel
+        self.stakeholders_channel = channels.stakeholders_channel
 
     @property
     def handlers(self) -> dict[str, Handler]:

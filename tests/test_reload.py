@@ -1,0 +1,52 @@
+"""hotfix.toml changes while hotfixes are active: new decisions follow it, recorded ones stay."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import load_config
+from tests.support.driver import Driver
+from tests.support.gitrepos import Remote
+
+
+def test_a_reloaded_config_changes_who_may_approve_and_where_the_fix_merges(
+    driver: Driver, config_path: Path, remote: Remote, tmp_path: Path
+) -> None:
+    hotfix = driver.declare(severity="high")
+    driver.click("Approve", hotfix, user="UEM")
+    driver.settle()
+
+    text = config_path.read_text().replace('oncall_lead = ["ULEAD"]', 'oncall_lead = ["ULEAD2"]')
+    config_path.write_text(text.replace('merge_back = ["main", "develop"]', 'merge_back = ["main"]'))
+    driver.bot.reload(load_config(config_path))
+
+    driver.click("Approve", hotfix, user="ULEAD")
+    assert driver.ephemerals("ULEAD")[-1] == "HF-1 needs approval from: On-call lead. You hold none of those roles."
+    driver.click("Approve", hotfix, user="ULEAD2")
+    driver.settle()
+    assert "Fixing" in driver.status_text(hotfix)
+    assert "✅ Engineering manager: <@UEM>" in driver.status_text(hotfix)  # the earlier approval stays
+
+    remote.clone(tmp_path / "engineer").push_fix("hotfix/PROD-501-checkout-returns-500")
+    driver.click("Ready for review", hotfix, user="UDEV")
+    driver.settle()
+    driver.click("Approve review", hotfix, user="UREV1")
+    driver.submit_review(hotfix, user="UREV1")
+    driver.settle()
+    driver.click("Tag & deploy", hotfix, user="UDEV")
+    driver.settle()
+    driver.click("Stable", hotfix, user="UDEV")
+    driver.settle()
+    assert "Merged back, ready to close" in driver.status_text(hotfix)
+    assert "✅ `main`" in driver.status_text(hotfix) and "develop" not in driver.status_text(hotfix)
+
+
+def test_a_repository_removed_from_the_config_is_named_in_the_thread(driver: Driver, config_path: Path) -> None:
+    hotfix = driver.declare(severity="high")
+    driver.click("Approve", hotfix, user="UEM")
+    config_path.write_text(config_path.read_text().replace('name = "payments"', 'name = "billing"'))
+    driver.bot.reload(load_config(config_path))
+    driver.click("Approve", hotfix, user="ULEAD")
+    driver.settle()
+    assert driver.thread(hotfix)[-1] == (
+        "⚠️ Cutting the branch failed: the repository payments is no longer in hotfix.toml; add it back under "
+        "[[repos]]. Fix that, then press *Retry*.")
