@@ -137,15 +137,14 @@ class Claims:
     def __init__(self) -> None:
         self.committed: dict[int, list[float]] = {}  # timer id -> commit times; two or more = a duplicate
         self.lock = threading.Lock()
-        original = timer_store.claim
+        original = timer_store.claim_many
 
-        def claim(session, timer_id, *, now):
-            won = original(session, timer_id, now=now)
-            if won:
-                session.info.setdefault("bench_claims", []).append(timer_id)
+        def claim_many(session, timer_ids, *, now):
+            won = original(session, timer_ids, now=now)
+            session.info.setdefault("bench_claims", []).extend(won)
             return won
 
-        timer_store.claim = claim  # hotfixes.py calls timer_store.claim(...) through the module
+        timer_store.claim_many = claim_many  # hotfixes.py calls timer_store.claim_many(...) through the module
 
         @event.listens_for(Session, "after_commit")
         def _committed(session) -> None:
@@ -177,6 +176,13 @@ class SkippedTicks(logging.Filter):
             self.count += 1
             return False
         return True
+
+
+def shutdown(bot) -> None:
+    """The bench starts only the TimerScheduler (not Bot.start_workers, which also elects a leader and starts
+    the Slack and git runners), so it stops that itself before Bot.stop() disposes of the engine."""
+    bot.timers.stop()
+    bot.stop()
 
 
 # --- set-up -------------------------------------------------------------------------------------------
@@ -217,7 +223,7 @@ def counts(engine) -> dict[str, int]:
 
 # --- restart reload -----------------------------------------------------------------------------------
 def start_and_wait_first_tick(settings, config):
-    """build() + TimerScheduler.start() (Bot.start_workers, timers only); returns after the first tick."""
+    """build() + TimerScheduler.start() (the timers part of Bot.start_workers); returns after the 1st tick."""
     started = time.perf_counter()
     bot = build(settings, config, clock=SystemClock())
     built = time.perf_counter()
@@ -248,7 +254,7 @@ def child_reload(env_json: str) -> None:
     settings = Settings.from_env(json.loads(env_json))
     bot, build_s, total_s, next_due = start_and_wait_first_tick(settings, load_config(settings.config_path))
     done = time.time()
-    bot.stop()
+    shutdown(bot)
     print(json.dumps({"done": done, "process": _T_PROCESS, "build": build_s, "total": total_s,
                       "next_due": next_due.isoformat() if next_due else None}))
 
@@ -297,18 +303,20 @@ def bot_rep(bots, incidents: list[tuple[int, Stage]], claims: Claims) -> dict:
     with Session(engine) as session:
         max_event = session.exec(select(func.coalesce(func.max(EventRow.id), 0))).one()
         max_job = session.exec(select(func.coalesce(func.max(JobRow.id), 0))).one()
+    with Session(engine) as session:  # each chosen hotfix's pending timer of its live kind
+        pairs = [(number, LIVE_KIND[stage].value) for number, stage in chosen]
+        ids = set(session.exec(select(TimerRow.id).where(
+            TimerRow.state == "pending", tuple_(TimerRow.hotfix_id, TimerRow.kind).in_(pairs))))
+    if len(ids) != DUE_TOGETHER:
+        raise SystemExit(f"set-up: {len(ids)} pending timers to move, want {DUE_TOGETHER}")
     due = datetime.now(UTC) + timedelta(seconds=LEAD)
-    with transaction(engine) as session:
-        for number, stage in chosen:
-            assert timer_store.postpone(session, hotfix_id=number, kind=LIVE_KIND[stage], until=due)
+    with transaction(engine) as session:  # one statement, so the set-up never eats into the lead time
+        session.execute(update(TimerRow).where(TimerRow.id.in_(ids)).values(due_at=due))
     for bot in bots:
         bot.timers.wake()  # what the service does after a use case arms or moves a timer
-    with Session(engine) as session:
-        ids = set(session.exec(select(TimerRow.id)
-                               .where(TimerRow.state == "pending", TimerRow.due_at == due)))
     due_ts = due.timestamp()
-    if len(ids) != DUE_TOGETHER or time.time() > due_ts:
-        raise SystemExit(f"set-up: {len(ids)} timers due together, or set-up overran the {LEAD} s lead")
+    if time.time() > due_ts:
+        raise SystemExit(f"set-up overran the {LEAD} s lead")
     while time.time() < due_ts + 120:
         with claims.lock:
             if all(i in claims.committed for i in ids):
@@ -320,12 +328,13 @@ def bot_rep(bots, incidents: list[tuple[int, Stage]], claims: Claims) -> dict:
         rows = session.exec(select(TimerRow).where(TimerRow.id.in_(ids))).all()
         reminded = session.exec(select(EventRow.id, EventRow.hotfix_id)
                                 .where(EventRow.id > max_event, EventRow.kind == reminded_kind)).all()
-        announces = session.exec(select(JobRow.payload)
+        announces = session.exec(select(JobRow.payload, JobRow.hotfix_id)
                                  .where(JobRow.id > max_job, JobRow.kind == "announce")).all()
     with claims.lock:
         committed = {i: list(claims.committed.get(i, [])) for i in ids}
     per_hotfix = Counter(h for _e, h in reminded)
-    announced = Counter(json.loads(p)["event_id"] for p in announces)
+    # A Slack job carries the event it announces: one REMINDED announce per hotfix is one per event.
+    announced = Counter(h for p, h in announces if json.loads(p)["event"]["kind"] == reminded_kind)
     problems = []
     if unfired := sum(1 for r in rows if r.state != "fired" or r.fired_at is None):
         problems.append(f"{unfired} due timers not fired")
@@ -334,7 +343,7 @@ def bot_rep(bots, incidents: list[tuple[int, Stage]], claims: Claims) -> dict:
     if set(per_hotfix) != {n for n, _s in chosen} or len(reminded) != DUE_TOGETHER:
         problems.append(f"{len(reminded)} REMINDED events on {len(per_hotfix)} hotfixes (want 1 on each of "
                         f"{DUE_TOGETHER})")
-    if set(announced) != {e for e, _h in reminded} or any(c != 1 for c in announced.values()):
+    if set(announced) != set(per_hotfix) or any(c != 1 for c in announced.values()):
         problems.append(f"{len(announces)} announce jobs for {len(reminded)} REMINDED events")
     return {"committed": [v[0] - due_ts for v in committed.values() if v],
             "fired_at": [r.fired_at.timestamp() - due_ts for r in rows if r.fired_at is not None],
@@ -584,7 +593,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-timers-"))
     (tmp / "hotfix.toml").write_text(CONFIG, encoding="utf-8")
-    schema = None
+    schema, bots = None, []
     try:
         if args.database_url:
             url, schema = postgres_schema(args.database_url)
@@ -613,15 +622,16 @@ def main() -> None:
         inproc, bot = [], None
         for _ in range(args.reps):
             if bot is not None:
-                bot.stop()
+                shutdown(bot)
             bot, build_s, total_s, next_due = start_and_wait_first_tick(settings, config)
             inproc.append((build_s, total_s))
         print("  reload, in process (build + first tick): " + ", ".join(
             f"{t:.3f} s (build {b:.3f} s)" for b, t in inproc) + f"; next due {next_due:%Y-%m-%d %H:%M:%S}",
             flush=True)
+        bots.append(bot)
         if counts(bot.engine).get("pending") != TIMERS:
             raise SystemExit("a restart fired or lost timers")
-        bots = [bot] + [start_and_wait_first_tick(settings, config)[0] for _ in range(args.replicas - 1)]
+        bots += [start_and_wait_first_tick(settings, config)[0] for _ in range(args.replicas - 1)]
 
         if args.prototype:  # before Claims() wraps timer_store.claim: these timer ids are another database's
             print(prototype_equivalence(tmp), flush=True)
@@ -635,8 +645,6 @@ def main() -> None:
             finally:
                 HotfixService.fire_due_timers = original
         profile = profile_fire(bots[0], incidents) if args.profile else None
-        for b in bots:
-            b.stop()
 
         reload_proc = statistics.median(r["from_spawn"] for r in fresh)
         reload_in = statistics.median(t for _b, t in inproc)
@@ -663,6 +671,8 @@ def main() -> None:
             print()
             print(profile)
     finally:
+        for b in bots:
+            shutdown(b)
         if schema:
             drop_postgres_schema(args.database_url, schema)
         shutil.rmtree(tmp, ignore_errors=True)

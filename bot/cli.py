@@ -38,6 +38,22 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="print a hotfix's post-mortem draft as Markdown")
     report.add_argument("hotfix", help="e.g. HF-12")
     report.set_defaults(run=_report)
+    demo = commands.add_parser(
+        "demo", help="play one hotfix from declare to close, offline, in seconds",
+        description="Runs the real bot against a local stand-in for Slack's Web API and a throwaway git remote in a "
+                    "temp dir, plays one incident from declare to close and prints the thread. Needs git; no Slack "
+                    "workspace, tokens or network.")
+    kept = demo.add_mutually_exclusive_group()
+    kept.add_argument("--keep", dest="cleanup", action="store_false",
+                      help="keep the temp dir (database, git remote, config) and print where it is (the default)")
+    kept.add_argument("--cleanup", dest="cleanup", action="store_true", help="remove the temp dir at the end")
+    demo.set_defaults(run=_demo, cleanup=False)
+    doctor = commands.add_parser(
+        "doctor", help="check tokens, channel, repos, roles and database; one line per check",
+        description="Checks the environment (.env) and hotfix.toml the way `serve` would use them: Slack tokens "
+                    "accepted, channel reachable, each repo's remote and production tag, the database. Exits 1 if "
+                    "any check fails.")
+    doctor.set_defaults(run=_doctor)
     return parser
 
 
@@ -64,6 +80,21 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         bot.stop()
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot import demo
+
+    if args.log_level == "info":  # the thread is the output; the bot's own info logs would interleave with it
+        logging.getLogger().setLevel(logging.WARNING)
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped" when the demo wakes a running tick
+    return demo.run(cleanup=args.cleanup)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from bot import doctor
+
+    return doctor.run(os.environ)
 
 
 def _report(args: argparse.Namespace) -> int:

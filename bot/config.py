@@ -5,7 +5,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ class SlackSection(_Strict):
 
 class RepoSection(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-    url: str = Field(min_length=1)
+    url: str = Field(min_length=1, repr=False)  # may carry credentials
     flow: Flow = Flow.PRODUCTION_TAG
     production_tag: str = "v*"
     main: str = "main"
@@ -114,9 +114,9 @@ class HotfixConfig(_Strict):
 
 @dataclass(frozen=True)
 class Settings:
-    bot_token: str
-    signing_secret: str
-    app_token: str | None
+    bot_token: str = field(repr=False)  # secrets never appear in a repr, a traceback's locals or a log
+    signing_secret: str = field(repr=False)
+    app_token: str | None = field(repr=False)
     slack_api_url: str
     database_url: str
     config_path: Path

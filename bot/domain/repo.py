@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 # The name becomes a directory under the bot's workdir, so it may not climb out of it.
@@ -18,7 +18,7 @@ class Flow(StrEnum):
 @dataclass(frozen=True)
 class RepoSpec:
     name: str
-    url: str
+    url: str = field(repr=False)  # may carry credentials
     flow: Flow = Flow.PRODUCTION_TAG
     production_tag: str = "v*"
     main: str = "main"

@@ -25,6 +25,7 @@ class TimerScheduler:
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._lock = threading.Lock()
         self._woken = False
+        self._ticking = False
 
     def start(self) -> None:
         if self._scheduler.running:
@@ -41,11 +42,12 @@ class TimerScheduler:
         """A timer was armed or moved: look again now."""
         with self._lock:
             self._woken = True
-            self._schedule_tick(datetime.now(UTC))
+            if not self._ticking:  # a running tick looks again when it ends
+                self._schedule_tick(datetime.now(UTC))
 
     def _tick(self) -> None:
         with self._lock:
-            self._woken = False
+            self._woken, self._ticking = False, True
         try:
             fired = self.service.fire_due_timers()
             if fired:
@@ -55,6 +57,7 @@ class TimerScheduler:
             log.exception("firing timers failed; trying again shortly")
             next_due = None
         with self._lock:
+            self._ticking = False
             self._schedule_tick(datetime.now(UTC) if self._woken else self._wake_time(next_due))
 
     def _wake_time(self, next_due: datetime | None) -> datetime:

@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import SlackSection
 from bot.domain.hotfix import EventKind, Hotfix
-from bot.service.hotfixes import HotfixService
+from bot.service.hotfixes import HotfixService, event_from_payload
 from bot.service.runner import Handler, RetryLater
 from bot.slack import replies, views
 from bot.store.jobs import Job
@@ -39,9 +39,7 @@ class SlackDelivery:
 
     def announce(self, job: Job) -> None:
         hotfix = self.service.get(f"HF-{job.hotfix_id}")
-        event = self.service.event(job.payload["event_id"])
-        if event is None:
-            return
+        event = event_from_payload(job.payload)
         events = self.service.timeline(hotfix.key)[1] if event.kind is EventKind.CLOSED else ()
         message = replies.announcement(event, hotfix, self.service.policy.approvals, events)
         if message is None:
@@ -51,8 +49,7 @@ class SlackDelivery:
 
     def direct_message(self, job: Job) -> None:
         hotfix = self.service.get(f"HF-{job.hotfix_id}")
-        event = self.service.event(job.payload["event_id"])
-        message = replies.direct_message(event, hotfix, self.service.policy.approvals) if event else None
+        message = replies.direct_message(event_from_payload(job.payload), hotfix, self.service.policy.approvals)
         if message is not None:
             self._call("chat_postMessage", channel=job.payload["user"], **message.as_kwargs())
 

@@ -20,7 +20,7 @@ FIELD_BLOCKS: dict[Field, BlockId] = {
 
 
 def read_declaration(view: dict[str, Any]) -> Declaration:
-    values = view.get("state", {}).get("values", {})
+    values = _values(view)
     severity = _selected(values, BlockId.SEVERITY)
     return Declaration(
         title=_text(values, BlockId.TITLE),
@@ -35,15 +35,23 @@ def read_declaration(view: dict[str, Any]) -> Declaration:
 
 
 def read_reason(view: dict[str, Any]) -> str:
-    return _text(view.get("state", {}).get("values", {}), BlockId.REASON)
+    return _text(_values(view), BlockId.REASON)
 
 
 def field_errors(problems: dict[Field, str]) -> dict[str, str]:
     return {FIELD_BLOCKS[field].value: message for field, message in problems.items()}
 
 
+def _values(view: dict[str, Any]) -> dict:
+    """The modal's state; anything not shaped like Slack's reads as empty rather than failing."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    return values if isinstance(values, dict) else {}
+
+
 def _element(values: dict, block: BlockId) -> dict:
-    element = (values.get(block.value) or {}).get(block.value)
+    entry = values.get(block.value)
+    element = entry.get(block.value) if isinstance(entry, dict) else None
     return element if isinstance(element, dict) else {}
 
 
@@ -66,7 +74,7 @@ def _checked(values: dict, block: BlockId) -> list:
 def unticked(view: dict[str, Any], block: BlockId) -> bool:
     """True when a checklist in the modal has items left unticked."""
     shown = _shown_options(view, block) or len(REVIEW_CHECKLIST)
-    return len(_checked(view.get("state", {}).get("values", {}), block)) < shown
+    return len(_checked(_values(view), block)) < shown
 
 
 def _shown_options(view: dict[str, Any], block: BlockId) -> int:

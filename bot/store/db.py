@@ -48,7 +48,10 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """Create or upgrade the schema to the newest migration (bot/store/migrations), keeping every row."""
+    from bot.store.migrations import upgrade
+
+    upgrade(engine)
 
 
 @contextmanager

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from bot.domain.hotfix import Decision, Event, EventKind, Hotfix, Stage
@@ -45,6 +45,18 @@ class HotfixStore:
             query = query.with_for_update()
         return self._hydrate(self.session.exec(query).first())
 
+    def get_many(self, numbers: list[int], *, for_update: bool = False) -> dict[int, Hotfix]:
+        """Several hotfixes in two queries (rows locked in id order, so concurrent callers cannot deadlock)."""
+        query = select(HotfixRow).where(col(HotfixRow.id).in_(numbers)).order_by(HotfixRow.id)
+        rows = self.session.exec(query.with_for_update() if for_update else query).all()
+        decisions: dict[int, list[Decision]] = {}
+        for d in self.session.exec(select(DecisionRow).where(col(DecisionRow.hotfix_id).in_(numbers))
+                                   .order_by(DecisionRow.id)).all():
+            decisions.setdefault(d.hotfix_id, []).append(Decision(d.role, d.user_id, d.at, d.approved, d.reason))
+        for row in rows:
+            self._versions[row.id] = row.version
+        return {row.id: self._to_domain(row, tuple(decisions.get(row.id, ()))) for row in rows}
+
     def active(self) -> list[Hotfix]:
         inactive = [Stage.CLOSED.value, Stage.REJECTED.value]
         rows = self.session.exec(select(HotfixRow).where(col(HotfixRow.stage).not_in(inactive)).order_by(HotfixRow.id))
@@ -65,22 +77,16 @@ class HotfixStore:
         self._versions[number] = version + 1
         self._add_decisions(number, after.decisions[len(before.decisions):])
 
-    def append_events(self, number: int, events: tuple[Event, ...]) -> list[int]:
-        rows = [
-            EventRow(hotfix_id=number, kind=e.kind.value, actor=e.actor, at=e.at, detail=json.dumps(dict(e.detail)))
-            for e in events
-        ]
-        self.session.add_all(rows)
-        self.session.flush()
-        return [row.id for row in rows]
+    def append_events(self, number: int, events: tuple[Event, ...]) -> None:
+        if events:  # one Core insert: building ORM objects costs more than the database does
+            self.session.execute(insert(EventRow.__table__), [
+                {"hotfix_id": number, "kind": e.kind.value, "actor": e.actor, "at": e.at,
+                 "detail": json.dumps(dict(e.detail))} for e in events
+            ])
 
     def events(self, number: int) -> list[Event]:
         rows = self.session.exec(select(EventRow).where(EventRow.hotfix_id == number).order_by(EventRow.id))
         return [self._event(row) for row in rows.all()]
-
-    def event(self, event_id: int) -> Event | None:
-        row = self.session.get(EventRow, event_id)
-        return self._event(row) if row else None
 
     def status_message(self, number: int) -> tuple[str, str] | None:
         row = self.session.get(HotfixRow, number)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func, update
+from sqlalchemy import insert as sa_insert
 from sqlmodel import Session, select
 
 from bot.store.db import reading, transaction
@@ -26,15 +27,17 @@ class Job:
     attempts: int
 
 
-def enqueue(
-    session: Session, *, queue: str, lane: str, kind: str, now: datetime,
-    hotfix_id: int | None = None, payload: dict[str, Any] | None = None,
-) -> int:
-    row = JobRow(queue=queue, lane=lane, kind=kind, hotfix_id=hotfix_id, payload=json.dumps(payload or {}),
-                 not_before=now, created_at=now)
-    session.add(row)
-    session.flush()
-    return row.id
+def new_job(*, queue: str, lane: str, kind: str, now: datetime, hotfix_id: int | None = None,
+            payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A job row as plain values: a unit of work writes all of its jobs in one insert."""
+    return {"queue": queue, "lane": lane, "kind": kind, "hotfix_id": hotfix_id, "payload": json.dumps(payload or {}),
+            "state": PENDING, "attempts": 0, "not_before": now, "created_at": now}
+
+
+def insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """In the caller's transaction; ids, and so the order in each lane, follow the order of `rows`."""
+    if rows:
+        session.execute(sa_insert(JobRow.__table__), rows)
 
 
 def claim(engine: Engine, *, queue: str, worker: str, now: datetime, lease: timedelta, limit: int = 8) -> list[Job]:

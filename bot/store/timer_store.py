@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, tuple_, update
 from sqlmodel import Session, select
 
 from bot.domain.timers import Timer, TimerKind
@@ -12,11 +14,34 @@ from bot.store.tables import TimerRow
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
 
 
+@dataclass(frozen=True)
+class Arm:
+    hotfix_id: int
+    kind: TimerKind
+    due_at: datetime
+    round: int = 1
+
+
 def arm(session: Session, *, hotfix_id: int, kind: TimerKind, due_at: datetime, now: datetime, round: int = 1) -> None:
-    """At most one pending timer per hotfix and kind: arming again replaces it."""
-    cancel(session, hotfix_id=hotfix_id, kinds=(kind,))
-    session.add(TimerRow(hotfix_id=hotfix_id, kind=kind.value, due_at=due_at, round=round, created_at=now))
-    session.flush()
+    arm_many(session, [Arm(hotfix_id, kind, due_at, round)], now=now)
+
+
+def arm_many(session: Session, arms: list[Arm], *, now: datetime) -> None:
+    """At most one pending timer per hotfix and kind: arming again replaces it. One UPDATE, one bulk insert."""
+    if not arms:
+        return
+    pairs = list({(a.hotfix_id, a.kind.value) for a in arms})
+    session.execute(
+        update(TimerRow)
+        .where(TimerRow.hotfix_id.in_({h for h, _ in pairs}),  # lets the index narrow it before the pairs
+               TimerRow.state == PENDING, tuple_(TimerRow.hotfix_id, TimerRow.kind).in_(pairs))
+        .values(state=CANCELLED)
+    )
+    latest = {(a.hotfix_id, a.kind): a for a in arms}  # the last arm of a kind wins, as if armed one by one
+    session.execute(insert(TimerRow.__table__), [
+        {"hotfix_id": a.hotfix_id, "kind": a.kind.value, "due_at": a.due_at, "round": a.round, "state": PENDING,
+         "created_at": now} for a in latest.values()
+    ])
 
 
 def cancel(session: Session, *, hotfix_id: int, kinds: tuple[TimerKind, ...]) -> None:
@@ -34,12 +59,15 @@ def due(session: Session, *, now: datetime, limit: int) -> list[tuple[int, Timer
     return [(row.hotfix_id, _timer(row)) for row in rows]
 
 
-def claim(session: Session, timer_id: int, *, now: datetime) -> bool:
-    """True for exactly one caller, however many processes race for the timer."""
-    result = session.execute(
-        update(TimerRow).where(TimerRow.id == timer_id, TimerRow.state == PENDING).values(state=FIRED, fired_at=now)
+def claim_many(session: Session, timer_ids: list[int], *, now: datetime) -> set[int]:
+    """The timers this caller won: each is won by exactly one, however many processes race for it."""
+    if not timer_ids:
+        return set()
+    won = session.execute(
+        update(TimerRow).where(TimerRow.id.in_(timer_ids), TimerRow.state == PENDING)
+        .values(state=FIRED, fired_at=now).returning(TimerRow.id)
     )
-    return result.rowcount == 1
+    return set(won.scalars())
 
 
 def postpone(session: Session, *, hotfix_id: int, kind: TimerKind, until: datetime) -> bool:

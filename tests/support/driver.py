@@ -90,7 +90,8 @@ class Driver:
         assert answer.status == 200 and not answer.body, answer
         def status_posted():
             self.bot.run_pending()  # also works when the test runs no worker threads
-            return next((c for c in self.slack.calls_to("chat.postMessage")[before:] if "thread_ts" not in c.args), None)
+            posts = self.slack.calls_to("chat.postMessage")[before:]  # the status message starts with its key
+            return next((c for c in posts if "thread_ts" not in c.args and c["text"].startswith("HF-")), None)
 
         status = eventually(status_posted)
         key = status["text"].split(" ", 1)[0]

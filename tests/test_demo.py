@@ -1,0 +1,99 @@
+"""`hotfix-bot demo` as a person runs it: a subprocess with no Slack settings, read from what it prints."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BRANCH = "hotfix/PROD-501-checkout-returns-500-for-expired-cards"
+DEADLINE_SECONDS = 60
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=90)
+
+
+def clean_env(tmp: Path) -> dict[str, str]:
+    """This machine's environment minus every setting of the bot; temp files go under `tmp`."""
+    (tmp / "tmp").mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "HOTFIX_")) and k != "DATABASE_URL"}
+    return {**env, "TMPDIR": str(tmp / "tmp")}
+
+
+@dataclass(frozen=True)
+class Played:
+    out: str
+    elapsed: float
+    cwd: Path
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
+    cwd = tmp_path_factory.mktemp("demo")
+    started = time.monotonic()
+    result = run_cli("demo", cwd=cwd, env=clean_env(cwd))
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    return Played(result.stdout, elapsed, cwd)
+
+
+def test_the_demo_plays_one_incident_from_declare_to_close_in_under_a_minute(played: Played) -> None:
+    out = played.out
+
+    assert played.elapsed < DEADLINE_SECONDS
+    assert "Alice (on-call engineer) ran /hotfix declare Checkout returns 500 for expired cards" in out
+    assert "Emma (engineering manager) clicked Approve" in out
+    assert "hotfix-bot: ✅ @Emma approved as Engineering manager (1 of 2). Still needed: On-call lead." in out
+    assert "Leo (on-call lead) clicked Approve" in out
+    assert "hotfix-bot: ✅ @Leo approved as On-call lead (2 of 2)." in out
+    assert f"hotfix-bot: 🌿 Branch {BRANCH} pushed from v1.1.0 (" in out
+    assert "Alice (on-call engineer) pushed " in out and f"to {BRANCH}" in out
+    assert f"hotfix-bot: 🔍 @Rita: review {BRANCH} please" in out
+    assert "hotfix-bot: 👍 @Rita approved the review (Reviewer)." in out
+    assert "hotfix-bot: 🏷️ Tagged v1.1.1 on " in out and "Previous production: v1.1.0." in out
+    assert "hotfix-bot: ⏰ @Alice: HF-1 monitoring check-in: are error rates and latency normal?" in out
+    assert re.search(r"🔀 main has the fix \(merged by the bot, [0-9a-f]{10}\)\. Still to merge: develop\.", out)
+    assert re.search(r"🔀 develop has the fix \(merged by the bot, [0-9a-f]{10}\)\.", out)
+    assert f"hotfix-bot: 🧹 Deleted {BRANCH}." in out
+    assert "hotfix-bot: 🏁 @Alice closed HF-1. Post-mortem draft:" in out
+    assert "# Post-mortem draft: HF-1 Checkout returns 500 for expired cards" in out
+    assert "(status message updated) HF-1 · HIGH · Checkout returns 500 for expired cards · Closed" in out
+
+
+def test_the_demo_prints_plain_text_not_slack_markup(played: Played) -> None:
+    out = played.out
+
+    assert "<@" not in out and "```" not in out and "`" not in out.split("Left for a look")[0]
+    assert not re.search(r"\*\w[^*\n]*\*", out)  # *bold* is shown as plain text
+    assert re.search(r"^\[\d\d:\d\d\] ", out, re.MULTILINE)
+
+
+def test_the_demo_leaves_the_database_and_remote_for_a_look(played: Played) -> None:
+    out, tmp_path = played.out, played.cwd
+    database_url = re.search(r"^  database  (sqlite:///\S+)$", out, re.MULTILINE).group(1)
+    remote = Path(re.search(r"^  remote    (\S+)", out, re.MULTILINE).group(1))
+    assert remote.is_relative_to(tmp_path / "tmp") and (remote / "HEAD").is_file()
+    assert f"DATABASE_URL={database_url} hotfix-bot report HF-1" in out
+
+    report = run_cli("report", "HF-1", cwd=tmp_path, env={**clean_env(tmp_path), "DATABASE_URL": database_url})
+
+    assert report.returncode == 0, report.stderr
+    assert report.stdout.startswith("# Post-mortem draft: HF-1 Checkout returns 500 for expired cards")
+    assert "tag v1.1.1" in report.stdout
+
+
+def test_cleanup_removes_everything_it_made(tmp_path: Path) -> None:
+    result = run_cli("demo", "--cleanup", cwd=tmp_path, env=clean_env(tmp_path))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "--cleanup" in result.stdout.splitlines()[-1]
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert list(tmp_path.iterdir()) == [tmp_path / "tmp"]  # nothing written where it was run
