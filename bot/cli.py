@@ -1,4 +1,4 @@
-"""`hotfix-bot serve [--http --host H --port N]`: load settings, build the bot, serve until stopped."""
+"""The `hotfix-bot` command: serve, demo, doctor, report."""
 from __future__ import annotations
 
 import argparse
@@ -9,15 +9,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import ConfigError, load_environment
+from bot import logs
+from bot.config import ConfigError, load_config, load_environment
 
 log = logging.getLogger("bot")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     load_dotenv(Path(".env"), os.environ)
+    secrets = (os.environ.get(name, "") for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"))
+    logs.configure(args.log_level, *secrets)
     try:
         code = args.run(args)
     except ConfigError as problem:
@@ -64,6 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings, config = load_environment(needs_app_token=not args.http)
     bot = wiring.build(settings, config)
     bot.start_workers()
+    signal.signal(signal.SIGHUP, lambda *_: _reload(bot))
     try:
         if args.http:
             server = make_server(bot, host=args.host, port=args.port)
@@ -80,6 +83,16 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         bot.stop()
     return 0
+
+
+def _reload(bot) -> None:
+    """SIGHUP: read hotfix.toml again; a broken file is logged and the running config kept."""
+    try:
+        bot.reload(load_config(bot.settings.config_path))
+    except ConfigError as problem:
+        log.error("config not reloaded, keeping the running one: %s", problem)
+        return
+    log.info("config reloaded from %s", bot.settings.config_path)
 
 
 def _demo(args: argparse.Namespace) -> int:

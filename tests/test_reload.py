@@ -50,3 +50,31 @@ def test_a_repository_removed_from_the_config_is_named_in_the_thread(driver: Dri
     assert driver.thread(hotfix)[-1] == (
         "⚠️ Cutting the branch failed: the repository payments is no longer in hotfix.toml; add it back under "
         "[[repos]]. Fix that, then press *Retry*.")
+
+
+def test_sighup_makes_a_running_server_read_hotfix_toml_again(env: dict, slack, config_path: Path, tmp_path: Path) -> None:
+    import signal
+
+    from tests.support import payloads
+    from tests.support.driver import eventually
+    from tests.test_replicas import Replica
+
+    server = Replica(env, tmp_path / "serve.log")
+    try:
+        eventually(server.health, timeout=30)
+        config_path.write_text(config_path.read_text() + '\n[[repos]]\nname = "ledger"\nurl = "/srv/git/ledger.git"\n')
+        server.process.send_signal(signal.SIGHUP)
+        eventually(lambda: "config reloaded" in server.log.read_text(), timeout=10)
+
+        command = payloads.slash_command("declare", user_id="UDEV", response_url=slack.response_url())
+        assert server.post(command, env["SLACK_SIGNING_SECRET"]) == 200
+        modal = slack.wait_for("views.open")[-1]["view"]
+        repo_block = next(b for b in modal["blocks"] if b["block_id"] == "repo")
+        assert [o["value"] for o in repo_block["element"]["options"]] == ["payments", "ledger"]
+
+        config_path.write_text("not = [valid")
+        server.process.send_signal(signal.SIGHUP)
+        eventually(lambda: "config not reloaded, keeping the running one" in server.log.read_text(), timeout=10)
+        assert server.health()["status"] == "ok"
+    finally:
+        server.stop()
