@@ -177,6 +177,8 @@ class HotfixService(Steps):
     # --- plumbing ------------------------------------------------------------------------------------------
     def _move(self, key: str, move: Callable[[Hotfix, datetime], Outcome]) -> Hotfix:
         number = parse_key(key)
+        # Most refusals (a stranger's click, a double click) are decided on a snapshot, without the write lock.
+        move(self.get(key), self.clock.now())
         for attempt in range(_ATTEMPTS_ON_CONFLICT):
             try:
                 with self._unit() as unit:

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -26,9 +29,39 @@ def register(app: App) -> None:
         return BoltResponse(status=200, body="")  # acknowledged: the person has been told what happened
 
 
+_messengers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tell")
+_count_lock = threading.Lock()
+_counts = {"sent": 0, "done": 0}
+
+
 def tell(client: WebClient, body: dict, text: str) -> None:
+    """Sent after Slack has its answer: the refusal must not hold up the acknowledgement."""
+    with _count_lock:
+        _counts["sent"] += 1
+    _messengers.submit(_tell_and_count, client, body, escape(text))
+
+
+def wait_until_told(timeout: float = 5.0) -> bool:
+    """True once every refusal handed to tell() has been sent (tests and the demo read them right after)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with _count_lock:
+            if _counts["done"] >= _counts["sent"]:
+                return True
+        time.sleep(0.01)
+    return False
+
+
+def _tell_and_count(client: WebClient, body: dict, text: str) -> None:
+    try:
+        _tell(client, body, text)
+    finally:
+        with _count_lock:
+            _counts["done"] += 1
+
+
+def _tell(client: WebClient, body: dict, text: str) -> None:
     """An ephemeral note in the channel where the person clicked, else a direct message."""
-    text = escape(text)
     user = (body.get("user") or {}).get("id") or body.get("user_id")
     channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
     if not user:

@@ -59,8 +59,8 @@ class HotfixStore:
 
     def active(self) -> list[Hotfix]:
         inactive = [Stage.CLOSED.value, Stage.REJECTED.value]
-        rows = self.session.exec(select(HotfixRow).where(col(HotfixRow.stage).not_in(inactive)).order_by(HotfixRow.id))
-        return [self._hydrate(row) for row in rows.all()]
+        numbers = self.session.exec(select(HotfixRow.id).where(col(HotfixRow.stage).not_in(inactive))).all()
+        return list(self.get_many(list(numbers)).values())
 
     def save(self, before: Hotfix, after: Hotfix) -> None:
         number = after.number
