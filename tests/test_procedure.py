@@ -207,3 +207,64 @@ def test_two_hotfixes_at_once_keep_their_own_thread_branch_and_tag(driver: Drive
         remote.rev("refs/heads/hotfix/PROD-501-checkout-returns-500"), remote.rev("refs/heads/hotfix/PROD-502-login-loops")}
     assert first.ts != second.ts
     assert all("PROD-502" not in t and "login-loops" not in t for t in driver.thread(first))
+
+
+def test_review_sla_reminds_the_reviewers_at_half_time_and_when_overdue(
+    driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock
+) -> None:
+    hotfix = approved(driver)
+    remote.clone(tmp_path / "engineer").push_fix(BRANCH)
+    driver.click("Ready for review", hotfix, user="UDEV")
+    driver.settle()
+
+    clock.advance(timedelta(minutes=30))
+    driver.bot.service.fire_due_timers()
+    driver.settle()
+    assert driver.thread(hotfix)[-1] == ("⏰ <@UREV1> <@UREV2>: review of HF-1 "
+                                         "(`hotfix/PROD-501-checkout-returns-500`) is half-way through its SLA. "
+                                         "Please review it now.")
+    clock.advance(timedelta(minutes=30))
+    driver.bot.service.fire_due_timers()
+    driver.settle()
+    assert "is overdue" in driver.thread(hotfix)[-1]
+    assert {c["channel"] for c in driver.slack.calls_to("chat.postMessage") if c["channel"].startswith("UREV")} == {
+        "UREV1", "UREV2"}  # each reviewer also gets a DM
+
+    driver.click("Approve review", hotfix, user="UREV1")
+    driver.submit_review(hotfix, user="UREV1")
+    driver.settle()
+    clock.advance(timedelta(hours=2))
+    assert driver.bot.service.fire_due_timers() == 0  # the review cancelled the SLA reminders
+
+
+def test_the_end_of_monitoring_asks_stable_or_roll_back_in_the_thread_until_answered(
+    driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock
+) -> None:
+    hotfix = approved(driver)
+    reviewed(driver, remote.clone(tmp_path / "engineer"), hotfix)
+    driver.click("Tag & deploy", hotfix, user="UDEV")
+    driver.settle()
+    clock.advance(timedelta(minutes=30))
+    driver.bot.service.fire_due_timers()
+    driver.settle()
+    question = driver.slack.thread(hotfix.channel, hotfix.ts)[-1]
+    assert question["text"] == ("⏰ <@UDEV>: the monitoring window of HF-1 (`v1.10.1`) is over. "
+                                "Press Stable or Roll back.")
+
+    clock.advance(timedelta(minutes=10))
+    driver.bot.service.fire_due_timers()
+    driver.settle()
+    assert driver.thread(hotfix)[-1] == question["text"]  # unanswered: asked again
+
+    from tests.support import payloads
+    from tests.support.driver import find_button
+    stable = find_button(question, "Stable")
+    answer = driver.post(payloads.block_actions(stable["action_id"], stable["value"], user_id="UDEV",
+                                                channel_id=hotfix.channel, message_ts=question["ts"], message=question))
+    assert answer.status == 200
+    driver.settle()
+    assert "Merged back, ready to close" in driver.status_text(hotfix)
+    clock.advance(timedelta(hours=1))
+    driver.bot.service.fire_due_timers()
+    driver.settle()
+    assert not any("monitoring" in t for t in driver.thread(hotfix)[-3:])

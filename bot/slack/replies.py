@@ -87,7 +87,12 @@ def reminder(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
         targets=", ".join(f"`{t}`" for t in filter(None, event.detail.get("targets", "").split(","))),
     )
     value = f"{hotfix.key}|{kind.value}"
+    answers = [  # the end of monitoring asks the question itself, right where the person reads it
+        ButtonElement(text="Stable", action_id=ActionId.STABLE, value=hotfix.key, style="primary"),
+        ButtonElement(text="Roll back", action_id=ActionId.ROLL_BACK, value=hotfix.key, style="danger"),
+    ] if kind is TimerKind.MONITORING_END else []
     buttons = ActionsBlock(elements=[
+        *answers,
         ButtonElement(text="Snooze 30m", action_id=ActionId.SNOOZE_30M, value=value),
         ButtonElement(text="Snooze 1h", action_id=ActionId.SNOOZE_1H, value=value),
     ])
