@@ -275,7 +275,7 @@ def http_request(port: int, body: str) -> bytes:
 
     raw = body.encode()
     headers = signed_headers(SECRET, body)
-    lines = [f"POST /slack/events HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(raw)}",
+    lines = ["POST /slack/events HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(raw)}",
              "Connection: close", "User-Agent: Slackbot 1.0 (+https://api.slack.com/robots)",
              *(f"{name}: {value}" for name, value in headers.items())]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + raw

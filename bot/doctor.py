@@ -197,8 +197,8 @@ def check_repo(spec: RepoSpec) -> Checks:
             return None
     if tag is None:
         yield Check(False, f"Repo {spec.name}: no production tag matches {spec.production_tag}",
-                    f"tag what runs in production (git tag -a v1.0.0 -m 'Release 1.0.0' && git push origin v1.0.0), "
-                    f"or fix production_tag in hotfix.toml")
+                    "tag what runs in production (git tag -a v1.0.0 -m 'Release 1.0.0' && git push origin v1.0.0), "
+                    "or fix production_tag in hotfix.toml")
     else:
         yield Check(True, f"Repo {spec.name}: remote reachable, production tag {tag.name} ({tag.commit[:10]})")
     if missing:

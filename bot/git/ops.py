@@ -62,7 +62,7 @@ class GitOps:
             raise PushRejected(ref, first_culprit(rejections).reason)
 
     def tag_release(self, spec: RepoSpec, branch: str, *, marker: str, message: str) -> TagResult:
-        ref = branch_ref(branch)
+        branch_ref(branch)  # refuses a name git would not accept before any git call
         _check_marker(marker)
         with self._synced(spec) as mirror:
             for _ in range(PUSH_ATTEMPTS):

@@ -1,7 +1,7 @@
 """Timers as rows: armed and cancelled in the caller's transaction, claimed once when due."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from dataclasses import dataclass
 

@@ -23,7 +23,7 @@ def fresh_database() -> Iterator[str]:
     except Exception as error:
         admin.dispose()
         if os.environ.get("CI"):
-            raise AssertionError(f"PostgreSQL at {SERVER} is needed in CI for the multi-replica tests: {error}")
+            raise AssertionError(f"PostgreSQL at {SERVER} is needed in CI for the multi-replica tests: {error}") from error
         pytest.skip(f"PostgreSQL at {SERVER} is not reachable: {error}")
     try:
         yield f"{SERVER}/{name}"
