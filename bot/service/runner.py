@@ -31,11 +31,10 @@ class JobRunner:
     def __init__(
         self, engine: Engine, queue: str, handlers: Mapping[str, Handler], clock: Clock, *,
         worker_id: str, lease: timedelta = timedelta(minutes=10), threads: int = 4, poll_seconds: float = 1.0,
-        max_backoff: timedelta = timedelta(minutes=5), on_give_up: Callable[[Job, Exception], None] | None = None,
+        max_backoff: timedelta = timedelta(minutes=5),
     ) -> None:
         self.engine, self.queue, self.handlers, self.clock = engine, queue, handlers, clock
         self.worker_id, self.lease, self.poll_seconds, self.max_backoff = worker_id, lease, poll_seconds, max_backoff
-        self.on_give_up = on_give_up
         self._threads = threads
         self._pool = self._new_pool()
         self._wakeup = threading.Event()
@@ -104,8 +103,6 @@ class JobRunner:
             log.exception("%s job %s (%s) failed for good", self.queue, job.id, job.kind)
             with transaction(self.engine) as session:
                 jobs.give_up(session, job.id, now=self.clock.now(), error=repr(error))
-            if self.on_give_up:
-                self.on_give_up(job, error)
             return
         with transaction(self.engine) as session:
             jobs.finish(session, job.id, now=self.clock.now())
