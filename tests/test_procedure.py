@@ -19,8 +19,9 @@ def approved(driver: Driver, **fields) -> Posted:
     return hotfix
 
 
-def reviewed(driver: Driver, engineer: Clone, hotfix: Posted, branch: str = BRANCH, fix: str = CHECKOUT_FIX) -> str:
-    head = engineer.push_fix(branch, content=fix)
+def reviewed(driver: Driver, engineer: Clone, hotfix: Posted, branch: str = BRANCH, fix: str = CHECKOUT_FIX,
+             filename: str = "checkout.py") -> str:
+    head = engineer.push_fix(branch, filename=filename, content=fix)
     driver.click("Ready for review", hotfix, user="UDEV")
     driver.settle()
     assert driver.click("Approve review", hotfix, user="UREV1").status == 200
@@ -112,14 +113,8 @@ def test_a_merge_conflict_is_reported_and_a_hand_merge_is_verified_from_git(
 ) -> None:
     hotfix = approved(driver)
     engineer = remote.clone(tmp_path / "engineer")
-    engineer.switch(BRANCH)
-    engineer.commit("payments.py", "def charge(card):\n    return gateway.charge(card, idempotent=True)\n", "Fix")
-    engineer.push(f"HEAD:refs/heads/{BRANCH}")
-    driver.click("Ready for review", hotfix, user="UDEV")
-    driver.settle()
-    driver.click("Approve review", hotfix, user="UREV2")
-    driver.submit_review(hotfix, user="UREV2")
-    driver.settle()
+    reviewed(driver, engineer, hotfix, filename="payments.py",  # develop changed payments.py since v1.10.0
+             fix="def charge(card):\n    return gateway.charge(card, idempotent=True)\n")
     driver.click("Tag & deploy", hotfix, user="UDEV")
     driver.settle()
     develop_before = remote.rev("develop")
@@ -150,14 +145,7 @@ def test_overdue_merge_back_is_reminded_until_git_shows_the_fix(
 ) -> None:
     hotfix = approved(driver)
     engineer = remote.clone(tmp_path / "engineer")
-    engineer.switch(BRANCH)
-    engineer.commit("payments.py", "def charge(card):\n    return None\n", "Fix")
-    engineer.push(f"HEAD:refs/heads/{BRANCH}")
-    driver.click("Ready for review", hotfix, user="UDEV")
-    driver.settle()
-    driver.click("Approve review", hotfix, user="UREV2")
-    driver.submit_review(hotfix, user="UREV2")
-    driver.settle()
+    reviewed(driver, engineer, hotfix, filename="payments.py", fix="def charge(card):\n    return None\n")
     driver.click("Tag & deploy", hotfix, user="UDEV")
     driver.settle()
     driver.click("Stable", hotfix, user="UDEV")
