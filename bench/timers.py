@@ -1,12 +1,9 @@
 """Times the bot's timers: arming 10,000, reloading them after a restart, firing 1,000 due at one instant.
 
-Run: .venv/bin/python bench/timers.py [--reps 3] [--replicas 1] [--prototype] [--profile]
+Run: .venv/bin/python bench/timers.py [--reps 3] [--replicas 1] [--profile]
          [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
   --database-url  PostgreSQL instead of a temp SQLite file; the bench works in its own schema and drops it
   --replicas N    N bots (own engine and TimerScheduler each) race for the same timers (exactly once?)
-  --prototype     also run the lateness reps with a batched fire path, monkeypatched over
-                  HotfixService.fire_due_timers IN THIS PROCESS ONLY, after checking that it writes exactly
-                  what the real method writes (bot/ is not edited)
   --profile       cProfile one fire_due_timers() of 1,000 overdue timers and print the top functions
 
 Everything goes through the bot's own code: hotfixes are inserted with HotfixStore.add, timers with
@@ -58,29 +55,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import create_engine, event, func, insert, text, tuple_, update
+from sqlalchemy import create_engine, event, func, text, tuple_, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from bot.config import Settings, load_config
-from bot.domain import reminders
 from bot.domain.declaration import Declaration
-from bot.domain.hotfix import Decision, EventKind, Stage, VerifyMerged
+from bot.domain.hotfix import EventKind, Stage
 from bot.domain.policy import Severity
-from bot.domain.timers import CancelTimers, StartTimer, TimerKind, end_of_quiet_hours
+from bot.domain.timers import TimerKind
 from bot.domain.transitions import declare
-from bot.service import hotfixes as hotfixes_module
-from bot.service.clock import ManualClock, SystemClock
-from bot.service.hotfixes import GIT, SLACK, TIMERS as TIMERS_QUEUE, HotfixService
+from bot.service.clock import SystemClock
 from bot.store import timer_store
 from bot.store.db import create_schema, make_engine, transaction
 from bot.store.hotfix_store import HotfixStore
-from bot.store.tables import DecisionRow, EventRow, HotfixRow, JobRow, TimerRow
+from bot.store.tables import EventRow, JobRow, TimerRow
 from bot.wiring import build
 
 TIMERS = 10_000
 DUE_TOGETHER = 1_000
-KINDS = tuple(TimerKind)
+KINDS = tuple(k for k in TimerKind if k is not TimerKind.DEPLOY_PROBE)  # 7 reminder kinds; probes only poll
 INCIDENTS = math.ceil(TIMERS / len(KINDS))
 STAGES = (Stage.AWAITING_APPROVAL, Stage.IN_REVIEW, Stage.MONITORING)
 LIVE_KIND = {Stage.AWAITING_APPROVAL: TimerKind.APPROVAL_ESCALATION,
@@ -350,168 +344,6 @@ def bot_rep(bots, incidents: list[tuple[int, Stage]], claims: Claims) -> dict:
             "reminded": len(reminded), "announce": len(announces), "problems": problems}
 
 
-# --- PROTOTYPE (this process only; bot/ is not edited) ------------------------------------------------
-def batched_fire_due_timers(self: HotfixService) -> int:
-    """PROTOTYPE of HotfixService.fire_due_timers with the same semantics and a statement count per BATCH.
-
-    As today: the timers due now, in due order, 200 per transaction; each claimed by a conditional UPDATE
-    (state = 'pending'), so exactly once across processes; the domain decides (reminders.quiet_for / remind,
-    unchanged); events, Slack/git jobs and re-armed timers are written in the claim's transaction, jobs in the
-    order _record queues them. Per batch instead of per timer:
-        UPDATE timers ... RETURNING id (claim)    SELECT hotfixes FOR UPDATE    SELECT decisions
-        INSERT events RETURNING id    UPDATE timers (cancel (hotfix_id, kind) pairs)
-        INSERT timers (re-armed)      INSERT jobs
-    all Core statements (no ORM objects, no flush per row). A hotfix with several timers in one batch has only
-    its first fired in that round; the rest wait for the next round and so see what the first did (e.g.
-    monitoring_end cancelling monitoring_checkin), exactly as the per-timer loop.
-    """
-    timers_t, events_t, jobs_t = TimerRow.__table__, EventRow.__table__, JobRow.__table__
-    hotfixes_t, decisions_t = HotfixRow.__table__, DecisionRow.__table__
-    batch, fired = hotfixes_module._TIMER_BATCH, 0
-    while True:
-        now = self.clock.now()
-        with self._unit() as unit:
-            session = unit.session
-            due = timer_store.due(session, now=now, limit=batch)
-            first: dict[int, object] = {}
-            for hotfix_id, timer in due:
-                first.setdefault(hotfix_id, timer)
-            deferred = len(due) - len(first)
-            won = set(session.execute(
-                update(timers_t).where(timers_t.c.id.in_([t.id for t in first.values()]),
-                                       timers_t.c.state == "pending")
-                .values(state="fired", fired_at=now).returning(timers_t.c.id)).scalars()) if first else set()
-            session.info.setdefault("bench_claims", []).extend(won)  # bench instrumentation, not logic
-            numbers = sorted(h for h, t in first.items() if t.id in won)
-            rows = {r.id: r for r in session.execute(
-                select(hotfixes_t).where(hotfixes_t.c.id.in_(numbers)).order_by(hotfixes_t.c.id)
-                .with_for_update())}
-            decisions: dict[int, list[Decision]] = {}
-            for d in session.execute(select(decisions_t).where(decisions_t.c.hotfix_id.in_(numbers))
-                                     .order_by(decisions_t.c.id)):
-                decision = Decision(d.role, d.user_id, d.at, d.approved, d.reason)
-                decisions.setdefault(d.hotfix_id, []).append(decision)
-            outcomes, cancels, arms = [], [], []
-
-            def arm(number, kind, due_at, round_):
-                cancels.append((number, kind.value))
-                arms.append(dict(hotfix_id=number, kind=kind.value, due_at=due_at, round=round_,
-                                 created_at=now, state="pending"))
-
-            for number in numbers:
-                timer, hotfix_row = first[number], rows.get(number)
-                if hotfix_row is None:
-                    continue
-                fired += 1
-                hotfix = HotfixStore._to_domain(hotfix_row, tuple(decisions.get(number, ())))
-                if reminders.quiet_for(hotfix, now, self.policy):
-                    quiet_end = end_of_quiet_hours(now, self.policy.times.quiet_hours)
-                    arm(number, timer.kind, quiet_end, timer.round)
-                    continue
-                outcome = reminders.remind(hotfix, timer, policy=self.policy, now=now)
-                if outcome.events or outcome.effects:
-                    outcomes.append((hotfix, outcome))
-            events = [dict(hotfix_id=h.number, kind=e.kind.value, actor=e.actor, at=e.at,
-                           detail=json.dumps(dict(e.detail))) for h, o in outcomes for e in o.events]
-            event_ids = iter(list(session.execute(
-                insert(events_t).returning(events_t.c.id, sort_by_parameter_order=True), events).scalars())
-                if events else [])
-            jobs_rows = []
-
-            def job(queue, lane, kind, hotfix, payload=None):
-                jobs_rows.append(dict(queue=queue, lane=lane, kind=kind, hotfix_id=hotfix.number, attempts=0,
-                                      payload=json.dumps(payload or {}), state="pending", not_before=now,
-                                      created_at=now))
-                unit.queued.add(queue)
-
-            for hotfix, outcome in outcomes:  # what HotfixService._record queues, in its order
-                lane = f"slack:{hotfix.key}"
-                for e in outcome.events:
-                    event_id = next(event_ids)
-                    job(SLACK, lane, "announce", hotfix, {"event_id": event_id})
-                    for user in filter(None, e.detail.get("users", "").split(",")):
-                        job(SLACK, lane, "dm", hotfix, {"event_id": event_id, "user": user})
-                job(SLACK, lane, "status", hotfix)
-                for effect in outcome.effects:
-                    match effect:
-                        case StartTimer(kind=kind, after=after, round=round_):
-                            arm(hotfix.number, kind, now + after, round_)
-                            unit.queued.add(TIMERS_QUEUE)
-                        case CancelTimers(kinds=kinds):
-                            cancels.extend((hotfix.number, k.value) for k in kinds)
-                        case VerifyMerged(remind=remind):
-                            job(GIT, f"git:{hotfix.repo}", "verify_merged", hotfix, {"remind": remind})
-                        case _:
-                            raise NotImplementedError(f"the prototype does not batch {effect!r}")
-            if cancels:  # hotfix_id IN (...) as well, so PostgreSQL can use ix_timers_hotfix_id
-                session.execute(update(timers_t).where(
-                    timers_t.c.state == "pending", timers_t.c.hotfix_id.in_(sorted({h for h, _k in cancels})),
-                    tuple_(timers_t.c.hotfix_id, timers_t.c.kind).in_(cancels)).values(state="cancelled"))
-            if arms:
-                session.execute(insert(timers_t), arms)
-            if jobs_rows:
-                session.execute(insert(jobs_t), jobs_rows)
-        if len(due) < batch and not deferred:
-            return fired
-
-
-def prototype_equivalence(tmp: Path) -> str:
-    """Fires 600 hotfixes' timers (every stage, 1-7 kinds each, all overdue in mixed order, so several per
-    hotfix per batch) with the real method and with the prototype, at day time and in quiet hours, on two
-    copies of one SQLite file with a ManualClock; compares timers, events, and jobs lane by lane in order."""
-    (tmp / "quiet.toml").write_text(CONFIG + 'quiet_hours = "22:00-07:00"\n', encoding="utf-8")
-    config = load_config(tmp / "quiet.toml")
-    policy, start = config.policy(), datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
-    seed = tmp / "equivalence.db"
-    engine = make_engine(f"sqlite:///{seed}")
-    create_schema(engine)
-    with transaction(engine) as session:
-        store = HotfixStore(session)
-        for n in range(600):
-            form = Declaration(f"t{n}", f"EQ-{n}", (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM)[n % 3],
-                               "i", "r", "payments", override=True)
-            hotfix = declare(form, declared_by=f"UDEV{n % 5}", now=start, times=policy.times).hotfix
-            hotfix = replace(hotfix, stage=list(Stage)[n % len(Stage)], tag="v1.2.3" if n % 2 else None,
-                             decisions=(Decision("oncall_lead", "ULEAD", start),) if n % 4 == 0 else ())
-            number = store.add(hotfix).number
-            for j, kind in enumerate(KINDS[: 1 + n % len(KINDS)]):
-                timer_store.arm(session, hotfix_id=number, kind=kind, now=start, round=1 + n % 3,
-                                due_at=start - timedelta(seconds=1 + (n * 7 + j) % 50))
-    engine.dispose()
-    lines = []
-    for label, when in (("day time", start), ("quiet hours", start.replace(hour=23))):
-        seen = {}
-        for impl in ("real", "prototype"):
-            copy = tmp / f"equivalence-{impl}.db"
-            shutil.copy(seed, copy)
-            engine = make_engine(f"sqlite:///{copy}")
-            repos = {r.name: r.spec() for r in config.repos}
-            service = HotfixService(engine, policy, repos, ManualClock(when))
-            fired = batched_fire_due_timers(service) if impl == "prototype" else service.fire_due_timers()
-            with Session(engine) as session:
-                timers = sorted((t.hotfix_id, t.kind, t.state, t.round, t.due_at, t.fired_at)
-                                for t in session.exec(select(TimerRow)))
-                nth, per_hotfix, events = {}, Counter(), []
-                for ev in session.exec(select(EventRow).order_by(EventRow.id)):
-                    nth[ev.id] = (ev.hotfix_id, per_hotfix[ev.hotfix_id])
-                    per_hotfix[ev.hotfix_id] += 1
-                    events.append((ev.hotfix_id, ev.kind, ev.actor, ev.at, ev.detail))
-                lanes: dict[str, list] = {}
-                for job in session.exec(select(JobRow).order_by(JobRow.id)):
-                    payload = json.loads(job.payload)
-                    if "event_id" in payload:
-                        payload["event_id"] = nth[payload["event_id"]]
-                    lanes.setdefault(job.lane, []).append(
-                        (job.queue, job.kind, job.hotfix_id, json.dumps(payload, sort_keys=True), job.state))
-            seen[impl] = (fired, timers, sorted(events), lanes)
-            engine.dispose()
-        fired, timers, events, lanes = seen["real"]
-        lines.append(f"  prototype equivalence, {label}: {fired} fired, {len(timers)} timers, "
-                     f"{len(events)} events, {sum(map(len, lanes.values()))} jobs -> "
-                     f"{'IDENTICAL' if seen['real'] == seen['prototype'] else 'DIFFERENT'}")
-    return "\n".join(lines)
-
-
 # --- profile ------------------------------------------------------------------------------------------
 def profile_fire(bot, incidents) -> str:
     """With the scheduler stopped, make 1,000 timers overdue and profile one fire_due_timers() call."""
@@ -584,7 +416,6 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--replicas", type=int, default=1, help="bots racing for the same timers")
     parser.add_argument("--database-url", default=None, help="default: a temp SQLite file")
-    parser.add_argument("--prototype", action="store_true", help="also time the batched fire path")
     parser.add_argument("--profile", action="store_true", help="cProfile one fire of 1,000 overdue timers")
     parser.add_argument("--child-reload", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -633,17 +464,8 @@ def main() -> None:
             raise SystemExit("a restart fired or lost timers")
         bots += [start_and_wait_first_tick(settings, config)[0] for _ in range(args.replicas - 1)]
 
-        if args.prototype:  # before Claims() wraps timer_store.claim: these timer ids are another database's
-            print(prototype_equivalence(tmp), flush=True)
         claims, skipped = Claims(), SkippedTicks()
         summaries = [run_reps("as is", bots, incidents, claims, skipped, args.reps)]
-        if args.prototype:
-            original = HotfixService.fire_due_timers
-            HotfixService.fire_due_timers = batched_fire_due_timers
-            try:
-                summaries.append(run_reps("PROTOTYPE batched", bots, incidents, claims, skipped, args.reps))
-            finally:
-                HotfixService.fire_due_timers = original
         profile = profile_fire(bots[0], incidents) if args.profile else None
 
         reload_proc = statistics.median(r["from_spawn"] for r in fresh)

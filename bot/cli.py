@@ -70,7 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         if args.http:
             server = make_server(bot, host=args.host, port=args.port)
-            signal.signal(signal.SIGTERM, lambda *_: server.close())
+            signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: leave the serve loop, then stop cleanly
             log.info("serving Slack on http://%s:%s/slack/events", args.host, server.effective_port)
             server.run()
         else:
@@ -83,6 +83,10 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         bot.stop()
     return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _reload(bot) -> None:

@@ -40,9 +40,19 @@ class RepoSection(_Strict):
     production_tag: str = "v*"
     main: str = "main"
     merge_back: tuple[str, ...] = ("main", "develop")
+    health_url: str | None = Field(default=None, repr=False)  # may carry a token
+    version_url: str | None = Field(default=None, repr=False)
+
+    @field_validator("health_url", "version_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError('write it as a full http:// or https:// URL, e.g. "https://payments.example.com/health"')
+        return value
 
     def spec(self) -> RepoSpec:
-        return RepoSpec(self.name, self.url, self.flow, self.production_tag, self.main, self.merge_back)
+        return RepoSpec(self.name, self.url, self.flow, self.production_tag, self.main, self.merge_back,
+                        self.health_url, self.version_url)
 
 
 class ApprovalsSection(_Strict):
@@ -60,6 +70,7 @@ class TimersSection(_Strict):
     merge_back_due: timedelta = TimeTargets.merge_back_due
     postmortem_due: timedelta = TimeTargets.postmortem_due
     reminder_repeat: timedelta = TimeTargets.reminder_repeat
+    deploy_probe: timedelta = TimeTargets.deploy_probe
     quiet_hours: tuple[int, int] | None = None  # "22:00-07:00", UTC
 
     @field_validator("*", mode="before")
@@ -70,6 +81,13 @@ class TimersSection(_Strict):
         if info.field_name == "quiet_hours":
             return parse_quiet_hours(value)
         return parse_duration(value)
+
+    @field_validator("deploy_probe")
+    @classmethod
+    def _at_most_every_second(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError('poll at most once a second, e.g. "30s"')
+        return value
 
 
 class GitSection(_Strict):

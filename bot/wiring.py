@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 
 from bot.config import HotfixConfig, Settings
 from bot.service.clock import Clock, SystemClock
-from bot.service.hotfixes import GIT, SLACK, TIMERS, HotfixService
+from bot.deploy.probe import DeployProbe
+from bot.service.hotfixes import GIT, PROBE, SLACK, TIMERS, HotfixService
 from bot.git.ops import GitOps
 from bot.git.worker import GitWorker
 from bot.scheduling.scheduler import TimerScheduler
@@ -95,6 +96,8 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
         SLACK: JobRunner(engine, SLACK, delivery.handlers, clock, worker_id=worker_id, poll_seconds=poll_seconds),
         GIT: JobRunner(engine, GIT, GitWorker(service, _git_ops(settings, config)).handlers, clock,
                        worker_id=worker_id, poll_seconds=poll_seconds),
+        PROBE: JobRunner(engine, PROBE, DeployProbe(service).handlers, clock, worker_id=worker_id,
+                         poll_seconds=poll_seconds),
     }
     wakers.update({queue: runner.wake for queue, runner in runners.items()}, **{TIMERS: timers.wake})
     return Bot(settings, config, engine, service, app, timers, runners, delivery)

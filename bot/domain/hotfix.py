@@ -126,6 +126,9 @@ class EventKind(StrEnum):
     RETRIED = "retried"
     REMINDED = "reminded"
     SNOOZED = "snoozed"
+    HEALTH_FAILED = "health_failed"
+    HEALTH_RECOVERED = "health_recovered"
+    WENT_LIVE = "went_live"
 
 
 @dataclass(frozen=True)
@@ -173,5 +176,10 @@ class DeleteBranch:
     """Git worker: every target has the fix; delete the hotfix branch."""
 
 
+@dataclass(frozen=True)
+class ProbeDeploy:
+    """Deploy probe: ask the repository's health and version endpoints how production is doing."""
+
+
 GitEffect = Union[CutBranch, SummarizeDiff, TagRelease, MergeBack, VerifyMerged, DeleteBranch]
-Effect = Union[GitEffect, StartTimer, CancelTimers, DelayTimer]
+Effect = Union[GitEffect, ProbeDeploy, StartTimer, CancelTimers, DelayTimer]

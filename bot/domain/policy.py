@@ -91,6 +91,7 @@ class TimeTargets:
     merge_back_due: timedelta = timedelta(minutes=30)
     postmortem_due: timedelta = timedelta(days=2)
     reminder_repeat: timedelta = timedelta(minutes=15)
+    deploy_probe: timedelta = timedelta(seconds=30)  # how often monitoring polls the health and version endpoints
     quiet_hours: tuple[int, int] | None = None  # (start, end) hour in UTC; MEDIUM/LOW reminders wait
 
 

@@ -50,6 +50,7 @@ def draft(hotfix: Hotfix, events: Sequence[Event]) -> str:
         f"- Impact: {'see the security advisory' if hotfix.security else hotfix.impact}",
         f"- Declared by {hotfix.declared_by} at {_at(hotfix.declared_at)}",
         f"- Repository: {hotfix.repo}, branch {hotfix.branch}" + (f", tag {hotfix.tag}" if hotfix.tag else ""),
+        *_went_live(events),
         "",
         "## Approvals",
         *[f"- {role_label(d.role)}: {d.user_id} at {_at(d.at)}" for d in hotfix.approvals],
@@ -66,6 +67,14 @@ def draft(hotfix: Hotfix, events: Sequence[Event]) -> str:
         "- Follow-up actions (owner, due date):",
     ]
     return "\n".join(lines)
+
+
+def _went_live(events: Sequence[Event]) -> list[str]:
+    """As the version endpoint reported it; the last deploy's, after a rollback."""
+    live = next((e for e in reversed(events) if e.kind is EventKind.WENT_LIVE), None)
+    if live is None:
+        return []
+    return [f"- Went live: {_at(live.at)} ({live.detail['tag']}, {live.detail['after_tag']} after the tag)"]
 
 
 def _timing_line(timing: StepTiming) -> str:

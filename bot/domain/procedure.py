@@ -14,7 +14,7 @@ from bot.domain.transitions import REASON_MAX, Outcome, Refused
 
 SECURITY = "security"
 REVIEW_TIMERS = (TimerKind.REVIEW_HALFWAY, TimerKind.REVIEW_OVERDUE)
-MONITORING_TIMERS = (TimerKind.MONITORING_CHECKIN, TimerKind.MONITORING_END)
+MONITORING_TIMERS = (TimerKind.MONITORING_CHECKIN, TimerKind.MONITORING_END, TimerKind.DEPLOY_PROBE)
 
 
 def ready_for_review(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Outcome:
@@ -60,15 +60,19 @@ def tag_and_deploy(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetim
     return Outcome(replace(hotfix, stage=Stage.DEPLOYING), (event,), (TagRelease(),))
 
 
-def record_tag(hotfix: Hotfix, *, tag: str, commit: str, previous_tag: str, policy: Policy, now: datetime) -> Outcome:
+def record_tag(hotfix: Hotfix, *, tag: str, commit: str, previous_tag: str, policy: Policy, now: datetime,
+               probe: bool = False) -> Outcome:
+    """`probe`: the repository has a health or version endpoint to poll while monitoring."""
     if hotfix.stage is not Stage.DEPLOYING:
         return Outcome(hotfix)
     tagged = replace(hotfix, stage=Stage.MONITORING, tag=tag, tag_commit=commit, previous_tag=previous_tag)
     event = Event(EventKind.TAGGED, BOT, now, {"tag": tag, "commit": commit, "previous_tag": previous_tag})
     times = policy.times
-    return Outcome(tagged, (event,), (
-        StartTimer(TimerKind.MONITORING_CHECKIN, times.monitoring_checkin),
-        StartTimer(TimerKind.MONITORING_END, times.monitoring_window)))
+    timers = [StartTimer(TimerKind.MONITORING_CHECKIN, times.monitoring_checkin),
+              StartTimer(TimerKind.MONITORING_END, times.monitoring_window)]
+    if probe:
+        timers.append(StartTimer(TimerKind.DEPLOY_PROBE, times.deploy_probe))
+    return Outcome(tagged, (event,), tuple(timers))
 
 
 def mark_stable(hotfix: Hotfix, *, user_id: str, targets: tuple[str, ...], policy: Policy, now: datetime) -> Outcome:

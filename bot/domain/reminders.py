@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.domain.hotfix import BOT, Event, EventKind, Hotfix, Stage, VerifyMerged
+from bot.domain.hotfix import BOT, Event, EventKind, Hotfix, ProbeDeploy, Stage, VerifyMerged
 from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer, Timer, TimerKind, in_quiet_hours
 from bot.domain.transitions import Outcome, Refused, missing_roles
@@ -20,12 +20,17 @@ _LIVE_IN = {
     TimerKind.MONITORING_END: {Stage.MONITORING},
     TimerKind.MERGE_BACK_DUE: {Stage.MERGING_BACK},
     TimerKind.POSTMORTEM_DUE: {Stage.CLOSED},
+    TimerKind.DEPLOY_PROBE: {Stage.MONITORING},
 }
 
 
-def remind(hotfix: Hotfix, timer: Timer, *, policy: Policy, now: datetime) -> Outcome:
+def remind(hotfix: Hotfix, timer: Timer, *, policy: Policy, now: datetime, never_live: bool = False) -> Outcome:
+    """`never_live`: a version endpoint is configured and has not reported the hotfix's tag."""
     if hotfix.stage not in _LIVE_IN[timer.kind]:
         return Outcome(hotfix)
+    if timer.kind is TimerKind.DEPLOY_PROBE:  # not a reminder: the probe reports only what changed
+        again = StartTimer(timer.kind, policy.times.deploy_probe, timer.round + 1)
+        return Outcome(hotfix, effects=(ProbeDeploy(), again))
     if timer.kind is TimerKind.MERGE_BACK_DUE:  # verification, not trust: ask git which targets still lack it
         return Outcome(hotfix, effects=(VerifyMerged(remind=True), _ask_again(timer, policy)))
     people = _people_to_remind(hotfix, timer, policy)
@@ -34,6 +39,8 @@ def remind(hotfix: Hotfix, timer: Timer, *, policy: Policy, now: datetime) -> Ou
         detail["missing"] = ",".join(missing_roles(hotfix, policy.approvals))
     if timer.kind is TimerKind.MONITORING_END:
         detail["tag"] = hotfix.tag or ""
+        if never_live:
+            detail["never_live"] = hotfix.tag or ""
     effects = [again] if (again := _ask_again(timer, policy)) else []
     if timer.kind is TimerKind.MONITORING_END:
         effects.append(CancelTimers((TimerKind.MONITORING_CHECKIN,)))
@@ -79,8 +86,10 @@ def snooze(hotfix: Hotfix, kind: TimerKind, *, user_id: str, by: timedelta, poli
     return Outcome(hotfix, (event,), (DelayTimer(kind, by),))
 
 
-def quiet_for(hotfix: Hotfix, now: datetime, policy: Policy) -> bool:
-    """MEDIUM/LOW hotfixes (overrides) respect quiet hours; CRITICAL and HIGH never do."""
+def quiet_for(hotfix: Hotfix, now: datetime, policy: Policy, kind: TimerKind | None = None) -> bool:
+    """MEDIUM/LOW hotfixes (overrides) respect quiet hours; CRITICAL and HIGH never do. Probes wake nobody."""
+    if kind is TimerKind.DEPLOY_PROBE:
+        return False
     return hotfix.severity.goes_to_normal_release and in_quiet_hours(now, policy.times.quiet_hours)
 
 

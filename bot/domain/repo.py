@@ -23,6 +23,12 @@ class RepoSpec:
     production_tag: str = "v*"
     main: str = "main"
     merge_back: tuple[str, ...] = ("main", "develop")
+    health_url: str | None = field(default=None, repr=False)  # URLs may carry tokens
+    version_url: str | None = field(default=None, repr=False)
+
+    @property
+    def watches_deploys(self) -> bool:
+        return bool(self.health_url or self.version_url)
 
     def __post_init__(self) -> None:
         # Config files hand us plain strings and lists; keep the declared types.

@@ -14,6 +14,7 @@ class TimerKind(StrEnum):
     MONITORING_END = "monitoring_end"
     MERGE_BACK_DUE = "merge_back_due"
     POSTMORTEM_DUE = "postmortem_due"
+    DEPLOY_PROBE = "deploy_probe"
 
     @property
     def label(self) -> str:
@@ -28,6 +29,7 @@ _LABELS = {
     TimerKind.MONITORING_END: "Monitoring ends",
     TimerKind.MERGE_BACK_DUE: "Merge-back due",
     TimerKind.POSTMORTEM_DUE: "Post-mortem due",
+    TimerKind.DEPLOY_PROBE: "Deploy check",
 }
 
 

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.domain import procedure, reminders, transitions
+from bot.domain import deploy, procedure, reminders, transitions
 from bot.domain.declaration import Declaration, Field
 from bot.domain.hotfix import (
-    CutBranch, DeleteBranch, Effect, Event, EventKind, Hotfix, MergeBack, SummarizeDiff, TagRelease, VerifyMerged,
+    CutBranch, DeleteBranch, Effect, Event, EventKind, Hotfix, MergeBack, ProbeDeploy, SummarizeDiff, TagRelease,
+    VerifyMerged,
 )
 from bot.domain.repo import RepoSpec
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer, Timer, TimerKind, end_of_quiet_hours
@@ -28,7 +29,8 @@ from bot.store.hotfix_store import HotfixStore, StaleWrite
 
 log = logging.getLogger(__name__)
 
-SLACK, GIT, TIMERS = "slack", "git", "timers"
+SLACK, GIT, TIMERS, PROBE = "slack", "git", "timers", "probe"
+PROBE_DEPLOY = "probe_deploy"
 _TIMER_BATCH = 200
 GIT_JOBS = {CutBranch: "cut_branch", SummarizeDiff: "summarize_diff", TagRelease: "tag_release",
             MergeBack: "merge_back", VerifyMerged: "verify_merged", DeleteBranch: "delete_branch"}
@@ -167,12 +169,19 @@ class HotfixService(Steps):
             return timer_store.pending(session, hotfix_id=hotfix.number)
 
     def _fire(self, unit: _Unit, hotfix: Hotfix, timer: Timer, now: datetime) -> None:
-        if reminders.quiet_for(hotfix, now, self.policy):
+        if reminders.quiet_for(hotfix, now, self.policy, timer.kind):
             quiet_end = end_of_quiet_hours(now, self.policy.times.quiet_hours)
             unit.arms.append(timer_store.Arm(hotfix.number, timer.kind, quiet_end, timer.round))
             return
-        outcome = reminders.remind(hotfix, timer, policy=self.policy, now=now)
+        never_live = timer.kind is TimerKind.MONITORING_END and self._never_live(unit, hotfix)
+        outcome = reminders.remind(hotfix, timer, policy=self.policy, now=now, never_live=never_live)
         self._record(unit, hotfix, outcome)
+
+    def _never_live(self, unit: _Unit, hotfix: Hotfix) -> bool:
+        spec = self.repos.get(hotfix.repo)
+        if spec is None or not spec.version_url or not hotfix.tag:
+            return False
+        return deploy.live_at(unit.store.events(hotfix.number), hotfix.tag) is None
 
     # --- plumbing ------------------------------------------------------------------------------------------
     def _move(self, key: str, move: Callable[[Hotfix, datetime], Outcome]) -> Hotfix:
@@ -218,7 +227,8 @@ class HotfixService(Steps):
             self._queue(unit, SLACK, f"slack:{hotfix.key}", "announce", hotfix, event_payload(event))
             for user in filter(None, event.detail.get("users", "").split(",")):
                 self._queue(unit, SLACK, f"slack:{hotfix.key}", "dm", hotfix, event_payload(event) | {"user": user})
-        self._queue_status(unit, hotfix)
+        if outcome.events or not all(map(_unseen, outcome.effects)):
+            self._queue_status(unit, hotfix)
         for effect in outcome.effects:
             self._queue_effect(unit, hotfix, effect)
 
@@ -232,6 +242,8 @@ class HotfixService(Steps):
                 self._queue(unit, GIT, f"git:{hotfix.repo}", "verify_merged", hotfix, {"remind": remind})
             case CutBranch() | SummarizeDiff() | TagRelease() | MergeBack() | DeleteBranch():
                 self._queue(unit, GIT, f"git:{hotfix.repo}", GIT_JOBS[type(effect)], hotfix)
+            case ProbeDeploy():
+                self._queue(unit, PROBE, f"probe:{hotfix.repo}", PROBE_DEPLOY, hotfix)
             case StartTimer(kind=kind, after=after, round=round_):
                 unit.arms.append(timer_store.Arm(hotfix.number, kind, now + after, round_))
                 unit.queued.add(TIMERS)
@@ -245,6 +257,14 @@ class HotfixService(Steps):
         unit.jobs.append(jobs.new_job(queue=queue, lane=lane, kind=kind, now=self.clock.now(),
                                       hotfix_id=hotfix.number, payload=payload))
         unit.queued.add(queue)
+
+
+def _unseen(effect: Effect) -> bool:
+    """The probe's loop changes nothing the status message shows: no chat.update every 30 s."""
+    match effect:
+        case ProbeDeploy() | StartTimer(kind=TimerKind.DEPLOY_PROBE):
+            return True
+    return False
 
 
 def event_payload(event: Event) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from bot.domain import procedure, reminders
+from bot.domain import deploy, procedure, reminders
 from bot.domain.hotfix import EventKind, Hotfix
 from bot.domain.transitions import Refused
 
@@ -55,8 +55,11 @@ class Steps:
             h, files=files, insertions=insertions, deletions=deletions, policy=self.policy, now=now))
 
     def record_tag(self, key: str, *, tag: str, commit: str, previous_tag: str) -> Hotfix:
-        return self._move(key, lambda h, now: procedure.record_tag(h, tag=tag, commit=commit, previous_tag=previous_tag,
-                                                                    policy=self.policy, now=now))
+        def move(hotfix, now):
+            spec = self.repos.get(hotfix.repo)
+            return procedure.record_tag(hotfix, tag=tag, commit=commit, previous_tag=previous_tag, policy=self.policy,
+                                        now=now, probe=spec is not None and spec.watches_deploys)
+        return self._move(key, move)
 
     def record_merged(self, key: str, *, target: str, commit: str, by_hand: bool = False) -> Hotfix:
         return self._move(key, lambda h, now: procedure.record_merged(h, target=target, commit=commit, by_hand=by_hand,
@@ -73,6 +76,13 @@ class Steps:
 
     def report_failure(self, key: str, message: str) -> Hotfix:
         return self._move(key, lambda h, now: procedure.step_failed(h, message=message, now=now))
+
+    # --- the deploy probe's reports -------------------------------------------------------------------------------
+    def record_probe(self, key: str, *, healthy: bool | None, detail: str, live: bool | None) -> Hotfix:
+        def move(hotfix, now):
+            _, events = self.timeline(hotfix.key)
+            return deploy.record_probe(hotfix, healthy=healthy, detail=detail, live=live, events=events, now=now)
+        return self._move(key, move)
 
     def _reviewers_so_far(self, hotfix: Hotfix) -> set[str]:
         _, events = self.timeline(hotfix.key)

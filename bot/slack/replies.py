@@ -10,7 +10,7 @@ from bot.domain.hotfix import Event, EventKind, Hotfix
 from bot.domain.policy import REVIEWER, ApprovalPolicy, role_label
 from bot.domain.timers import TimerKind
 from bot.slack.ids import ActionId
-from bot.slack.views import Message, escape, mention
+from bot.slack.views import Message, clock_time, escape, mention
 
 MINIMAL_FILES, MINIMAL_LINES = 5, 100  # seed 003: keep changes minimal
 SLACK_TEXT_MAX = 3000
@@ -86,6 +86,8 @@ def reminder(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
         missing=", ".join(role_label(r) for r in filter(None, event.detail.get("missing", "").split(","))),
         targets=", ".join(f"`{t}`" for t in filter(None, event.detail.get("targets", "").split(","))),
     )
+    if never_live := event.detail.get("never_live"):
+        text += f" `{never_live}` was never reported by the version endpoint."
     value = f"{hotfix.key}|{kind.value}"
     answers = [  # the end of monitoring asks the question itself, right where the person reads it
         ButtonElement(text="Stable", action_id=ActionId.STABLE, value=hotfix.key, style="primary"),
@@ -125,6 +127,11 @@ def _closed(event: Event, hotfix: Hotfix, events: Sequence[Event]) -> Message:
     return Message(text if len(text) <= SLACK_TEXT_MAX * 10 else text[: SLACK_TEXT_MAX * 10])
 
 
+def _went_live(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
+    return (f"🟢 `{event.detail['tag']}` is live: the version endpoint reported it at {clock_time(event.at)} "
+            f"({event.detail['after_tag']} after the tag).")
+
+
 def _merged(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
     left = ", ".join(f"`{t}`" for t in hotfix.targets_left)
     tail = f" Still to merge: {left}." if left and event.detail["target"] in hotfix.merged_into else ""
@@ -162,4 +169,7 @@ _RENDERERS = {
     EventKind.REMINDED: reminder,
     EventKind.SNOOZED: lambda e, h, p: (
         f"💤 {mention(e.actor)} snoozed the {TimerKind(e.detail['timer']).label.lower()} for {e.detail['minutes']} minutes."),
+    EventKind.HEALTH_FAILED: lambda e, h, p: f"🚨 Health check failed: {escape(e.detail['detail'])}. Consider Roll back.",
+    EventKind.HEALTH_RECOVERED: lambda e, h, p: "💚 Health check passes again.",
+    EventKind.WENT_LIVE: _went_live,
 }

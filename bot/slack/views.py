@@ -15,7 +15,7 @@ from bot.domain.declaration import TEXT_MAX, TITLE_MAX
 from bot.domain.durations import format_duration
 from bot.domain.hotfix import Hotfix, Stage
 from bot.domain.policy import SEVERITY_CRITERIA, ApprovalPolicy, Severity, role_label
-from bot.domain.timers import Timer
+from bot.domain.timers import Timer, TimerKind
 from bot.domain.transitions import REASON_MAX, missing_roles
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
@@ -168,6 +168,7 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Time
     if reveal:
         blocks.append(SectionBlock(text=f"*Impact:* {escape(hotfix.impact)}\n*Risk if delayed:* {escape(hotfix.risk)}"[:3000]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=approvals_line(hotfix, policy))]))
+    timers = [t for t in timers if t.kind is not TimerKind.DEPLOY_PROBE]  # every 30 s: noise, not news
     if timers:
         due = " · ".join(f"{t.kind.label} {clock_time(t.due_at)}" for t in timers)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Next: {due}")]))
