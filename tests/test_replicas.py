@@ -8,21 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, load_config
-from bot.service.clock import ManualClock
 from bot.store import jobs
 from bot.store.db import make_engine
-from bot.wiring import build
 from tests.support import payloads
-from tests.support.driver import Driver, declaration_state, eventually
+from tests.support.driver import declaration_state, eventually
 from tests.support.signing import signed_headers
 
 pytestmark = pytest.mark.postgres
@@ -121,28 +117,3 @@ def test_one_replica_leads_both_answer_slack_and_a_killed_leader_is_replaced(rep
     eventually(lambda: len(statuses()) == 2, timeout=10)
     time.sleep(1)
     assert [c["text"].split(" ")[0] for c in statuses()] == ["HF-1", "HF-2"]  # each posted once
-
-
-def test_two_bots_on_postgres_never_send_the_same_reminder(env, postgres_url, slack, clock: ManualClock) -> None:
-    settings = Settings.from_env({**env, "DATABASE_URL": postgres_url})
-    config = load_config(settings.config_path)
-    bots = [build(settings, config, clock=clock) for _ in range(2)]
-    driver = Driver(bots[0], slack, env["SLACK_SIGNING_SECRET"])
-    try:
-        for n in range(6):
-            driver.declare(severity="high", issue_id=f"PROD-{n}")
-        clock.advance(timedelta(minutes=15))
-        fired: list[int] = []
-        racers = [threading.Thread(target=lambda b=b: fired.append(b.service.fire_due_timers())) for b in bots]
-        for racer in racers:
-            racer.start()
-        for racer in racers:
-            racer.join()
-        assert sum(fired) == 6
-        bots[0].run_pending()
-        reminders = [c for c in slack.calls_to("chat.postMessage", channel="C0HOTFIX") if c["text"].startswith("⏰")]
-        assert len(reminders) == 6 and len({c["thread_ts"] for c in reminders}) == 6
-    finally:
-        driver.close()
-        for bot in bots:
-            bot.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.config import Settings, load_config
@@ -109,13 +110,18 @@ def driver_thread(slack, hotfix) -> list[str]:
     return [m.get("text", "") for m in slack.thread(hotfix.channel, hotfix.ts)]
 
 
-def test_two_processes_on_one_database_never_send_the_same_reminder(env: dict, slack, clock: ManualClock) -> None:
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_two_processes_on_one_database_never_send_the_same_reminder(
+    database: str, env: dict, slack, clock: ManualClock, request: pytest.FixtureRequest
+) -> None:
+    if database == "postgres":
+        env = {**env, "DATABASE_URL": request.getfixturevalue("postgres_url")}
     settings = Settings.from_env(env)
     config = load_config(settings.config_path)
     bots = [build(settings, config, clock=clock) for _ in range(2)]
     driver = Driver(bots[0], slack, env["SLACK_SIGNING_SECRET"])
     try:
-        for n in range(5):
+        for n in range(6):
             driver.declare(severity="high", issue_id=f"PROD-{n}")
         clock.advance(timedelta(minutes=15))
         fired: list[int] = []
@@ -124,7 +130,10 @@ def test_two_processes_on_one_database_never_send_the_same_reminder(env: dict, s
             racer.start()
         for racer in racers:
             racer.join()
-        assert sorted(fired) in ([0, 5], [1, 4], [2, 3]) and sum(fired) == 5
+        assert sum(fired) == 6
+        bots[0].run_pending()
+        reminders = [c for c in slack.calls_to("chat.postMessage", channel="C0HOTFIX") if c["text"].startswith("⏰")]
+        assert len(reminders) == 6 and len({c["thread_ts"] for c in reminders}) == 6  # one in each thread
     finally:
         driver.close()
         for b in bots:
