@@ -25,7 +25,7 @@ class Outcome:
     effects: tuple[Effect, ...] = ()
 
 
-def declare(form: Declaration, *, declared_by: str, now: datetime, times: TimeTargets = TimeTargets()) -> Outcome:
+def declare(form: Declaration, *, declared_by: str, now: datetime, times: TimeTargets | None = None) -> Outcome:
     """Caller has checked form.problems(); a severity is present."""
     assert form.severity is not None
     issue_id = validate_issue_id(form.issue_id)
@@ -43,7 +43,7 @@ def declare(form: Declaration, *, declared_by: str, now: datetime, times: TimeTa
         override=form.override,
     )
     detail = {"severity": hotfix.severity.label, "issue_id": issue_id}
-    escalate = StartTimer(TimerKind.APPROVAL_ESCALATION, times.approval_escalation)
+    escalate = StartTimer(TimerKind.APPROVAL_ESCALATION, (times or TimeTargets()).approval_escalation)
     return Outcome(hotfix, (Event(EventKind.DECLARED, declared_by, now, detail),), (escalate,))
 
 

@@ -217,10 +217,6 @@ HELP = (
 )
 
 
-def status_summary(hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
-    return status_message(hotfix, policy)
-
-
 def active_list(hotfixes: Sequence[Hotfix]) -> Message:
     if not hotfixes:
         return Message("No active hotfixes. `/hotfix declare` starts one.")
