@@ -75,8 +75,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+from tests.support.config import CONFIG, SECRET, TOKEN  # noqa: E402  (the tests' config and credentials)
+
 CHANNEL = "C0HOTFIX"
 DECLARER = "UDEV"       # declares the seed hotfixes; may snooze their reminders
 NOBODY = "UNOBODY"      # holds no role: Approve and Snooze are refused
@@ -86,35 +86,6 @@ REQUEST_TIMEOUT = 10.0
 SLACK_DEADLINE = 3.0
 MB = 1024 * 1024
 
-CONFIG = """
-[slack]
-channel = "C0HOTFIX"
-stakeholders_channel = "C0STAKE"
-security_channel = "G0SECRET"
-
-[[repos]]
-name = "payments"
-url = "{remote}"
-flow = "production-tag"
-production_tag = "v*"
-main = "main"
-merge_back = ["main", "develop"]
-
-[approvals]
-critical = ["engineering_manager", "oncall_lead", "cto"]
-high = ["engineering_manager", "oncall_lead"]
-
-[roles]
-engineering_manager = ["UEM"]
-oncall_lead = ["ULEAD"]
-cto = ["UCTO"]
-reviewer = ["UREV1", "UREV2"]
-
-[timers]
-review_sla = "1h"
-monitoring_window = "30m"
-merge_back_due = "30m"
-"""
 
 # The command, action IDs and view callback IDs the bot listens to (bot.slack.ids), for the floor app.
 COMMAND = "/hotfix"
@@ -709,7 +680,7 @@ def main() -> int:
         remote = tmp / "payments.git"
         subprocess.run(["git", "init", "--quiet", "--bare", str(remote)], check=True)
         config = tmp / "hotfix.toml"
-        config.write_text(CONFIG.format(remote=remote.as_uri()))
+        config.write_text(CONFIG.format(remote=remote.as_uri()))  # the tests' config
         fake = subprocess.Popen([py, me, "--fake-slack", "--slack-latency-ms", str(args.slack_latency_ms)], cwd=tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         try:

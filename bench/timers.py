@@ -54,7 +54,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from apscheduler.schedulers.background import BackgroundScheduler
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
 from sqlalchemy import create_engine, event, func, text, tuple_, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
@@ -70,7 +74,8 @@ from bot.store import timer_store
 from bot.store.db import create_schema, make_engine, transaction
 from bot.store.hotfix_store import HotfixStore
 from bot.store.tables import EventRow, JobRow, TimerRow
-from bot.wiring import build
+from bot.wiring import build  # noqa: E402
+from tests.support.config import CONFIG as TEST_CONFIG  # noqa: E402
 
 TIMERS = 10_000
 DUE_TOGETHER = 1_000
@@ -82,29 +87,7 @@ LIVE_KIND = {Stage.AWAITING_APPROVAL: TimerKind.APPROVAL_ESCALATION,
 LEAD = 3.0  # seconds from setting up a lateness rep to its due instant
 TARGET_P99, TARGET_RELOAD = 1.0, 2.0
 
-CONFIG = """
-[slack]
-channel = "C0HOTFIX"
-
-[[repos]]
-name = "payments"
-url = "file:///nonexistent/payments.git"
-
-[approvals]
-critical = ["engineering_manager", "oncall_lead", "cto"]
-high = ["engineering_manager", "oncall_lead"]
-
-[roles]
-engineering_manager = ["UEM"]
-oncall_lead = ["ULEAD"]
-cto = ["UCTO"]
-reviewer = ["UREV1", "UREV2"]
-
-[timers]
-review_sla = "1h"
-monitoring_window = "30m"
-merge_back_due = "30m"
-"""
+CONFIG = TEST_CONFIG.format(remote="file:///nonexistent/payments.git")  # git is never reached here
 
 
 # --- helpers ------------------------------------------------------------------------------------------

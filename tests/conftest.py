@@ -9,43 +9,12 @@ import pytest
 from bot.config import Settings, load_config
 from bot.service.clock import ManualClock
 from bot.wiring import Bot, build
+from tests.support.config import CONFIG, SECRET, TOKEN
 from tests.support.driver import Driver
 from tests.support.fake_slack import FakeSlack
 from tests.support.gitrepos import GIT_TEST_ENV, Remote, build_release_remote, copy_remote
 from tests.support.postgres import fresh_database
 
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
-
-CONFIG = """
-[slack]
-channel = "C0HOTFIX"
-stakeholders_channel = "C0STAKE"
-security_channel = "G0SECRET"
-
-[[repos]]
-name = "payments"
-url = "{remote}"
-flow = "production-tag"
-production_tag = "v*"
-main = "main"
-merge_back = ["main", "develop"]
-
-[approvals]
-critical = ["engineering_manager", "oncall_lead", "cto"]
-high = ["engineering_manager", "oncall_lead"]
-
-[roles]
-engineering_manager = ["UEM"]
-oncall_lead = ["ULEAD"]
-cto = ["UCTO"]
-reviewer = ["UREV1", "UREV2"]
-
-[timers]
-review_sla = "1h"
-monitoring_window = "30m"
-merge_back_due = "30m"
-"""
 
 
 @pytest.fixture(autouse=True)

@@ -5,9 +5,7 @@ Each test runs on a fresh SQLite file and on a fresh PostgreSQL database (in CI 
 from __future__ import annotations
 
 import ast
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +15,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Engine, MetaData, String, create_engine, inspect, text
+from sqlalchemy import Column, Engine, MetaData, String, inspect, text
 from sqlmodel import SQLModel
 
 from bot.domain.hotfix import Decision, Event, EventKind, Hotfix, Stage
@@ -25,9 +23,8 @@ from bot.domain.policy import Severity
 from bot.store import migrations
 from bot.store.db import create_schema, make_engine, reading, transaction
 from bot.store.hotfix_store import HotfixStore
+from tests.support.postgres import fresh_database
 
-POSTGRES_SERVER = os.environ.get("HOTFIX_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
-IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 HEAD = ScriptDirectory.from_config(migrations.alembic_config()).get_current_head()
 ADD_A_MIGRATION = (
     "bot/store/tables.py and bot/store/migrations disagree; add a migration: "
@@ -46,27 +43,12 @@ def _sqlite(tmp_path: Path) -> Iterator[Engine]:
 
 
 def _postgres() -> Iterator[Engine]:
-    admin = create_engine(f"{POSTGRES_SERVER}/test", isolation_level="AUTOCOMMIT")
-    name = f"hotfix_mig_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        admin.dispose()
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {POSTGRES_SERVER} must be reachable in CI for the migration tests: {error}")
-        pytest.skip(f"PostgreSQL at {POSTGRES_SERVER} is not reachable, so migrations were tested on SQLite only: "
-                    f"{error}")
-    engine = make_engine(f"{POSTGRES_SERVER}/{name}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db"),
-                               {"db": name})
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with fresh_database() as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
