@@ -106,7 +106,8 @@ class HotfixService(Steps):
             hotfix = unit.store.add(outcome.hotfix, request_key=request_key)
             self._queue_status(unit, hotfix)
             self._record(unit, hotfix, outcome)
-            self._queue(unit, SLACK, f"slack:{hotfix.key}", "stakeholders", hotfix, {"from": ""})
+            declared = {"from": "", "to": hotfix.stage.value}
+            self._queue(unit, SLACK, f"slack:{hotfix.key}", "stakeholders", hotfix, declared)
         return hotfix
 
     def approve(self, key: str, *, user_id: str) -> Hotfix:
@@ -199,8 +200,9 @@ class HotfixService(Steps):
                         unit.store.save(before, outcome.hotfix)
                     self._record(unit, outcome.hotfix, outcome)
                     if outcome.hotfix.stage is not before.stage:
-                        self._queue(unit, SLACK, f"slack:{before.key}", "stakeholders", before,
-                                    {"from": before.stage.value})
+                        # The change as it happened: by delivery time the hotfix may have moved on again.
+                        change = {"from": before.stage.value, "to": outcome.hotfix.stage.value}
+                        self._queue(unit, SLACK, f"slack:{before.key}", "stakeholders", before, change)
                 return outcome.hotfix
             except StaleWrite:
                 if attempt == _ATTEMPTS_ON_CONFLICT - 1:

@@ -60,7 +60,7 @@ class SlackDelivery:
         hotfix = self.service.get(f"HF-{job.hotfix_id}")
         channel, ts = self.service.status_message_of(hotfix) or self._status(hotfix)
         link = self._call("chat_getPermalink", channel=channel, message_ts=ts)["permalink"]
-        message = views.stakeholder_line(hotfix, job.payload.get("from", ""), link)
+        message = views.stakeholder_line(hotfix, job.payload["from"], job.payload["to"], link)
         self._call("chat_postMessage", channel=self.stakeholders_channel, **message.as_kwargs())
 
     def _status(self, hotfix: Hotfix) -> tuple[str, str]:

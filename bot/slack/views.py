@@ -229,9 +229,9 @@ def active_list(hotfixes: Sequence[Hotfix]) -> Message:
     return Message(f"Active hotfixes ({len(hotfixes)}):\n" + "\n".join(lines) + more)
 
 
-def stakeholder_line(hotfix: Hotfix, previous_stage: str, thread_link: str) -> Message:
+def stakeholder_line(hotfix: Hotfix, previous_stage: str, stage: str, thread_link: str) -> Message:
     """For the stakeholder channel: what changed, in one line, and where to read more."""
-    change = f"{Stage(previous_stage).label} → {hotfix.stage.label}" if previous_stage else "declared"
+    change = f"{Stage(previous_stage).label} → {Stage(stage).label}" if previous_stage else "declared"
     headline = f"{SEVERITY_ICON[hotfix.severity]} {hotfix.key} · {hotfix.severity.label} · {escape(public_title(hotfix))}"
     return Message(f"{headline}: {change}. <{thread_link}|Thread>")
 
