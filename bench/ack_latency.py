@@ -7,7 +7,7 @@ Run (from anywhere; the repo root is put on sys.path):
   --quick             5 s per rate, for a smoke run
   --slack-latency-ms M  the fake Slack answers every Web API call after M ms (default 0: localhost), to see
                       what Web API calls made inside the ack path cost against the real, distant Slack
-  --no-polling-floor  skip the reference floor with Bolt's default process_before_response=False
+  --no-polling-floor  skip floor-poll (then no latency verdict is given, only the ratio to "floor")
   --py-spy FILE       run the bot under `py-spy record --threads` (py-spy on PATH or in the venv; it is not a
                       dependency of the project) for its whole life: seeding, warm-up and every rate (use
                       --rates 200 to profile one rate). --py-spy-format raw|flamegraph|speedscope (default raw:
@@ -20,13 +20,16 @@ What runs (each in its own process, all on 127.0.0.1):
               not share a GIL with the load generator.
   bot         `python -m bot serve --http --host 127.0.0.1 --port P`, a temp SQLite file, a temp hotfix.toml
               whose repo is an empty bare git repo (no cut-branch job ever runs: nobody here holds a role).
-  floor       `bench/ack_latency.py --floor-server P`: a bare Bolt App built like bot.wiring._bolt_app (same
+  floor       (a stricter reference, not the issue's target) `bench/ack_latency.py --floor-server P`: a bare Bolt
+              App built like bot.wiring._bolt_app (same
               signing secret, same WebClient token/base_url so the same middleware runs, and
               process_before_response=True) whose listeners for the same command, action IDs and view
               callback IDs only ack(), behind the same WSGI adapter and waitress.create_server with the same
               thread count (8, bot.http.make_server's default).
-  floor-poll  (reference, not a target) the same bare app with Bolt's default process_before_response=False,
-              where Bolt polls for ack() every 10 ms: this is the "about 12 ms p50 / 15 ms p99" in the issue.
+  floor-poll  the issue's floor: the same bare app as Bolt runs it by default (process_before_response=False),
+              where Bolt polls for ack() every 10 ms: this is the "about 12 ms p50 / 15 ms p99" in the issue, and
+              the p99 target is 1.5x of it. The bot runs with process_before_response=True, so "floor" shows how
+              far it is from a bare app in its own mode.
 Targets run one after the other (floor, floor-poll, bot), each in a fresh process, each seeded with the same
 5 declarations (HF-1..HF-5 on the bot), warmed up for 2 s at 20 requests/s, then loaded at each rate.
 
@@ -51,8 +54,8 @@ Figures per target and rate: requests sent, ok (HTTP 200 and the answer expected
 p50/p99/max latency, achieved throughput (ok answers / time from first due send to last answer), server CPU
 (utime+stime of the server process over the phase, % of one core), peak RSS (VmHWM of the server process so far,
 i.e. since start; also the max VmRSS sampled every 0.25 s during the phase). Then bot/floor ratios and
-PASS/FAIL against the issue's targets: zero errors at 200/s; p99 <= 1.5x the floor's at every rate; bot peak
-RSS < 150 MB. A per-kind table follows (p50/p99 of each request kind), which is where a failure is explained.
+PASS/FAIL against the issue's targets: zero errors at 200/s; p99 <= 1.5x floor-poll's at every rate (and, for
+information, the ratio to "floor"); bot peak RSS < 150 MB. A per-kind table follows (p50/p99 of each request kind), which is where a failure is explained.
 """
 from __future__ import annotations
 
@@ -598,17 +601,24 @@ def verdicts(phases: list[Phase], args: argparse.Namespace) -> tuple[list[str], 
     index = {(p.target, p.rate): p for p in phases}
     out, passed = [], True
     for rate in args.rates:
-        bot, floor = index.get(("bot", rate)), index.get(("floor", rate))
-        if not bot or not floor:
+        bot = index.get(("bot", rate))
+        if not bot:
             continue
-        b50, f50 = percentile(bot.latencies(), 50), percentile(floor.latencies(), 50)
-        b99, f99 = percentile(bot.latencies(), 99), percentile(floor.latencies(), 99)
-        ratio = b99 / f99
-        good = ratio <= 1.5
-        passed &= good
-        out.append(f"  {'PASS' if good else 'FAIL'}  {rate}/s: bot/floor p99 {ratio:.2f}x (target <= 1.5x); "
-                   f"p50 {b50 / f50:.2f}x  [bot {b50 * 1000:.1f}/{b99 * 1000:.1f} ms, floor {f50 * 1000:.1f}/"
-                   f"{f99 * 1000:.1f} ms p50/p99]")
+        # The issue's floor is a bare Bolt app that only acks, as Bolt runs by default ("floor-poll", its
+        # 12/15 ms). "floor" runs in the bot's own mode (process_before_response=True): a stricter reference.
+        for name, is_target in (("floor-poll", True), ("floor", False)):
+            floor = index.get((name, rate))
+            if not floor:
+                continue
+            b50, f50 = percentile(bot.latencies(), 50), percentile(floor.latencies(), 50)
+            b99, f99 = percentile(bot.latencies(), 99), percentile(floor.latencies(), 99)
+            ratio = b99 / f99
+            verdict = ("PASS" if ratio <= 1.5 else "FAIL") if is_target else "INFO"
+            passed &= ratio <= 1.5 or not is_target
+            goal = "target <= 1.5x" if is_target else "not a target: the same mode as the bot"
+            out.append(f"  {verdict}  {rate}/s: bot/{name} p99 {ratio:.2f}x ({goal}); "
+                       f"p50 {b50 / f50:.2f}x  [bot {b50 * 1000:.1f}/{b99 * 1000:.1f} ms, {name} "
+                       f"{f50 * 1000:.1f}/{f99 * 1000:.1f} ms p50/p99]")
         if rate == max(args.rates) or rate >= 200:
             errors = len(bot.errors)
             late = sum(1 for r in bot.results if bot.ok(r) and r.latency > SLACK_DEADLINE)
@@ -713,8 +723,8 @@ def main() -> int:
     lines, passed = verdicts(phases, args)
     print("\ntargets (issue): zero errors at 200/s; p99 within 1.5x of the floor; memory under 150 MB")
     print("\n".join(lines))
-    print("floor = bare Bolt app, process_before_response=True, same waitress server; floor-poll = the same with "
-          "Bolt's default process_before_response=False (reference only)")
+    print("floor-poll = the issue's floor: a bare Bolt app that only acks, Bolt's defaults, the same waitress server; "
+          "floor = the same app with process_before_response=True, as the bot runs (reference only)")
     return 0 if passed else 1
 
 

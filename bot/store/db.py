@@ -1,8 +1,10 @@
 """Engine and transactions for DATABASE_URL: a SQLite file by default, PostgreSQL for several replicas."""
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Engine, event
@@ -13,6 +15,10 @@ from bot.store import tables  # noqa: F401  (registers the tables)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READ_ONLY = "hotfix_read_only"
+
+# One writer at a time per SQLite file anyway; queueing this process's writers on a lock wakes the next one the
+# moment the last commits, where SQLite's busy handler would sleep in 1-100 ms steps.
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 def make_engine(url: str) -> Engine:
@@ -44,6 +50,7 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+    _sqlite_writers[engine] = threading.RLock()
     return engine
 
 
@@ -57,7 +64,7 @@ def create_schema(engine: Engine) -> None:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    with _one_writer(engine), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -74,3 +81,7 @@ def reading(engine: Engine) -> Iterator[Session]:
             yield session
         finally:
             session.rollback()
+
+
+def _one_writer(engine: Engine) -> AbstractContextManager:
+    return _sqlite_writers.get(engine) or nullcontext()
