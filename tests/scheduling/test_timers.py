@@ -1,8 +1,13 @@
 """Reminders come when due, exactly once, survive restarts, and stop when the event that makes them moot happens."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -164,3 +169,40 @@ def test_quiet_hours_hold_medium_reminders_but_never_critical_ones(tmp_path, env
     finally:
         driver.close()
         bot.stop()
+
+
+@pytest.mark.parametrize("stop_at", ["claim", "commit"])
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_process_killed_while_firing_timers_leaves_every_reminder_to_be_sent_once_after_restart(
+    database: str, stop_at: str, env: dict, slack, clock: ManualClock, tmp_path, request: pytest.FixtureRequest
+) -> None:
+    if database == "postgres":
+        env = {**env, "DATABASE_URL": request.getfixturevalue("postgres_url")}
+    settings = Settings.from_env(env)
+    config = load_config(settings.config_path)
+    survivor = build(settings, config, clock=clock)
+    driver = Driver(survivor, slack, env["SLACK_SIGNING_SECRET"])
+    try:
+        hotfixes = [driver.declare(severity="high", issue_id=f"PROD-{n}") for n in range(3)]
+        clock.advance(timedelta(minutes=15))  # every approval reminder is due
+
+        marker = tmp_path / f"stopped-at-{stop_at}"
+        victim = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.dying_timer_process", clock.now().isoformat(), stop_at, str(marker)],
+            env={**os.environ, **env}, cwd=Path(__file__).resolve().parents[2],
+        )
+        try:
+            eventually(marker.exists, timeout=30)
+        finally:
+            victim.kill()  # SIGKILL, in the middle of its transaction
+            victim.wait(timeout=10)
+        assert victim.returncode == -signal.SIGKILL
+
+        assert survivor.service.fire_due_timers() == 3
+        assert survivor.service.fire_due_timers() == 0
+        survivor.run_pending()
+        for hotfix in hotfixes:
+            assert len([t for t in driver_thread(slack, hotfix) if t.startswith("⏰")]) == 1
+    finally:
+        driver.close()
+        survivor.stop()
