@@ -67,10 +67,10 @@ def _serve(args: argparse.Namespace) -> int:
     bot = wiring.build(settings, config)
     bot.start_workers()
     signal.signal(signal.SIGHUP, lambda *_: _reload(bot))
+    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: leave the serve loop, then stop cleanly
     try:
         if args.http:
             server = make_server(bot, host=args.host, port=args.port)
-            signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: leave the serve loop, then stop cleanly
             log.info("serving Slack on http://%s:%s/slack/events", args.host, server.effective_port)
             server.run()
         else:

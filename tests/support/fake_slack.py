@@ -64,6 +64,7 @@ class FakeSlack:
         self._ids = {"team_id": team_id, "bot_user_id": bot_user_id, "bot_id": bot_id}
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
+        self._socket_mode_url: str | None = None  # what apps.connections.open hands out
         self.reset()
 
     # Lifecycle
@@ -123,6 +124,12 @@ class FakeSlack:
         """
         with self._changed:
             self._faults.setdefault(method, deque()).append(_Fault(status, retry_after, times, error))
+
+    def offer_socket_mode(self, url: str, *, app_token: str) -> None:
+        """apps.connections.open, called with `app_token`, answers with `url` (a FakeSocketMode's)."""
+        self._socket_mode_url = url
+        if self._valid_tokens is not None:
+            self._valid_tokens |= {app_token}
 
     def add_user(self, user_id: str, **fields: Any) -> None:
         """Override fields of the user object users.info answers for `user_id`."""
@@ -193,6 +200,11 @@ class FakeSlack:
         with self._changed:
             return self._workspace.message(channel, ts)
 
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """The channel's messages (not thread replies) as they read now, oldest first."""
+        with self._changed:
+            return self._workspace.messages(channel)
+
     def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         """Replies posted under `thread_ts`, oldest first."""
         with self._changed:
@@ -216,7 +228,8 @@ class FakeSlack:
             if fault is not None:
                 self._failed_calls.append(Call(method, args, time.time(), fault.describe()))
                 return fault.reply()
-            answer = self._refusal(method, request) or self._workspace_answer(method, args)
+            answer = (self._refusal(method, request) or self._socket_mode_answer(method, request)
+                      or self._workspace_answer(method, args))
             self._record(Call(method, args, time.time(), answer.get("error")))
             return Reply(200, answer)
 
@@ -257,6 +270,17 @@ class FakeSlack:
             messages = [f"[ERROR] {p}" for p in problems]
             return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": messages}}
         return None
+
+    def _socket_mode_answer(self, method: str, request: Request) -> dict[str, Any] | None:
+        """apps.connections.open takes the app-level token only; a bot token is refused as Slack refuses it."""
+        if method != "apps.connections.open":
+            return None
+        if not (request.token or "").startswith("xapp-"):
+            self._problems.append(f"{method}: called without the app-level xapp- token")
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if self._socket_mode_url is None:
+            return {"ok": True, "url": "ws://127.0.0.1:9/nobody-listens"}
+        return {"ok": True, "url": self._socket_mode_url}
 
     def _workspace_answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -46,6 +46,9 @@ class Workspace:
         found = self._messages.get((channel, ts))
         return copy.deepcopy(found) if found else None
 
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        return [copy.deepcopy(m) for (c, _), m in self._messages.items() if c == channel and "thread_ts" not in m]
+
     def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         return [copy.deepcopy(self._messages[(channel, ts)]) for ts in self._replies[(channel, thread_ts)]]
 

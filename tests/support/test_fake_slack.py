@@ -246,3 +246,10 @@ def test_bolt_reads_button_clicks_and_modal_submissions(slack):
     assert dispatch(app, click) == 200
     assert dispatch(app, payloads.view_submission("declare", state, user_id="UDEV")) == 200
     assert seen == [("UEM", "HF-1", "vote"), "Checkout 500s"]
+
+
+def test_socket_mode_is_opened_with_the_app_level_token_only(slack):
+    problems = refused_with(slack, lambda: WebClient(base_url=slack.url, token="xoxb-1-test").apps_connections_open(
+        app_token="xoxb-1-test"), "not_allowed_token_type")
+
+    assert problems == ["apps.connections.open: called without the app-level xapp- token"]
