@@ -1,6 +1,7 @@
 """Fixtures: the real bot on a temp SQLite file, over signed HTTP, with Slack's Web API faked over HTTP."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +41,16 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
+
+
+@pytest.fixture(autouse=True)
+def root_logging() -> Iterator[None]:
+    """A test that runs the CLI in process installs a handler on pytest's captured stderr; later threads must
+    not write to it once it is closed."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
 
 
 @pytest.fixture(autouse=True)
