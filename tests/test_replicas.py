@@ -1,13 +1,6 @@
 """Several replicas on one PostgreSQL database: any answers Slack, one leads, a dead leader is replaced."""
 from __future__ import annotations
 
-import http.client
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,59 +12,10 @@ from bot.store import jobs
 from bot.store.db import make_engine
 from tests.support import payloads
 from tests.support.driver import declaration_state, eventually
-from tests.support.signing import signed_headers
+from tests.support.serve_process import Replica
 
 pytestmark = pytest.mark.postgres
 TAKEOVER_LIMIT = 15.0
-
-
-class Replica:
-    """`hotfix-bot serve --http` as a real process."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = _free_port()
-        self.log = log
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1", "--port", str(self.port)],
-            env={**os.environ, **env, "HOTFIX_LEADER_RETRY_SECONDS": "0.5"}, cwd=log.parent,
-            stdout=log.open("w"), stderr=subprocess.STDOUT,
-        )
-
-    def health(self) -> dict | None:
-        try:
-            return json.loads(self._request("GET", "/healthz")[1])
-        except OSError:
-            return None
-
-    def post(self, body: str, secret: str) -> int:
-        return self._request("POST", "/slack/events", body, signed_headers(secret, body))[0]
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def _request(self, method: str, path: str, body: str = "", headers: dict | None = None) -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        try:
-            connection.request(method, path, body=body.encode(), headers=headers or {})
-            response = connection.getresponse()
-            return response.status, response.read().decode()
-        finally:
-            connection.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
