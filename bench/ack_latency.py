@@ -169,25 +169,9 @@ class Kind:
     expect: object     # (status, body) -> bool, for the bot; the floor only has to answer 200
 
 
-def declaration_state(*, title="Checkout returns 500", issue_id="PROD-501", severity="high",
-                      impact="All card payments fail", risk="Revenue loss every minute", repo="payments") -> dict:
-    from tests.support import payloads
-
-    state = {
-        "title": payloads.text_input_state(title),
-        "issue_id": payloads.text_input_state(issue_id),
-        "severity": payloads.select_state(severity),
-        "impact": payloads.text_input_state(impact),
-        "risk": payloads.text_input_state(risk),
-        "repo": payloads.select_state(repo),
-        "security": {"type": "checkboxes", "selected_options": []},
-        "override": {"type": "checkboxes", "selected_options": []},
-    }
-    return {block: {block: element} for block, element in state.items()}
-
-
 def kinds() -> list[Kind]:
     from tests.support import payloads
+    from tests.support.driver import declaration_state
 
     def seed(i: int) -> str:
         return f"HF-{i % SEEDS + 1}"
