@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 SPEC_ENV_VAR = "SLACK_API_SPEC"
-DEFAULT_SPEC_PATH = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "slack-api-specs" / "slack_web_openapi_v2.json"
-)
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "specs" / "slack_web_openapi_v2.json"  # source: specs/README.md
 
 # Methods the bot may call that the October 2020 spec predates (its README, "Known limits").
 METHODS_MISSING_FROM_SPEC: dict[str, tuple[str, ...]] = {
@@ -62,7 +60,7 @@ def load_methods(path: Path) -> dict[str, MethodSpec]:
     if not path.is_file():
         raise FileNotFoundError(
             f"Slack's Web API spec is not at {path}: the tests validate every Slack call against it. "
-            f"Keep the shared/ folder beside the repository, or set {SPEC_ENV_VAR} to the spec's path."
+            f"It ships in tests/support/specs/; restore it from git, or set {SPEC_ENV_VAR} to its path."
         )
     spec = json.loads(path.read_text(encoding="utf-8"))
     methods = {}
