@@ -10,6 +10,7 @@ from waitress.server import create_server
 from bot.wiring import Bot
 
 SLACK_PATH = "/slack/events"
+MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few KiB; anything this big is refused unread
 
 
 def wsgi_app(bot: Bot) -> Callable:
@@ -27,4 +28,7 @@ def wsgi_app(bot: Bot) -> Callable:
 
 def make_server(bot: Bot, *, host: str, port: int, threads: int = 8):
     """A waitress server; `.run()` serves until closed, `.effective_port` is the bound port."""
-    return create_server(wsgi_app(bot), host=host, port=port, threads=threads, ident="hotfix-bot")
+    # waitress answers 413 as soon as the Content-Length (or a chunked body) passes the limit, before the
+    # signature is checked and before the body is buffered, so an unsigned 300 MB POST costs no memory.
+    return create_server(wsgi_app(bot), host=host, port=port, threads=threads, ident="hotfix-bot",
+                         max_request_body_size=MAX_BODY_BYTES + 1)
