@@ -70,3 +70,12 @@ def test_make_run_serves_slack_and_answers_health_checks(clone: Path, tmp_path: 
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=20)
+
+
+def test_the_readme_test_command_passes_in_a_clone_with_nothing_beside_it(clone: Path) -> None:
+    """The tests carry what they read (Slack's spec included): nothing above the clone is needed."""
+    assert not any((parent / "shared").exists() for parent in clone.parents)
+    run = subprocess.run(["make", "test", "ARGS=tests/support/test_fake_slack.py tests/slack/test_approval_walk.py -q"],
+                         cwd=clone, env=newcomer_env(clone), capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert " passed" in run.stdout and "error" not in run.stdout.lower()
