@@ -64,7 +64,7 @@ class Leadership:
                 self.lock.check_held()
             elif self.lock.acquire():
                 self._elected()
-        except Exception as error:  # the database went away: whoever holds the lock now, it is not us
+        except Exception as error:  # the database or the lock file failed: whoever leads now, it is not us
             log.warning("leadership check failed (%s); stepping down", error)
             if self.is_leader:
                 self._deposed()
