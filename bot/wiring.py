@@ -46,7 +46,7 @@ class Bot:
         self.delivery.configure(config.slack)
 
     def start_workers(self) -> None:
-        """Run timers and jobs while this process is the leader (always, on SQLite)."""
+        """Run timers and jobs while this process is the leader (see bot.store.leadership)."""
         retry = float(os.environ.get("HOTFIX_LEADER_RETRY_SECONDS", "3"))
         self.leadership = Leadership(self.engine, on_elected=self._run_workers, on_deposed=self._stop_workers,
                                      retry_seconds=retry)

@@ -87,7 +87,7 @@ def give_up(session: Session, job_id: int, *, now: datetime, error: str) -> None
 
 
 def release_all_claims(engine: Engine, *, queue: str) -> int:
-    """On start-up of the only worker process: jobs a dead process had claimed run again."""
+    """When a process becomes the leader: jobs a dead leader had claimed run again."""
     with transaction(engine) as session:
         result = session.execute(
             update(JobRow).where(JobRow.queue == queue, JobRow.state == RUNNING).values(state=PENDING, claimed_by=None)

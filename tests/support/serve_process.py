@@ -32,7 +32,11 @@ class Replica:
             return None
 
     def post(self, body: str, secret: str) -> int:
-        return self._request("POST", "/slack/events", body, signed_headers(secret, body))[0]
+        return self.answer(body, secret)[0]
+
+    def answer(self, body: str, secret: str) -> tuple[int, str]:
+        """A signed Slack request: the HTTP status and the body the app answered with."""
+        return self._request("POST", "/slack/events", body, signed_headers(secret, body))
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
