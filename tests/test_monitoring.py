@@ -1,5 +1,5 @@
 """Monitoring is not skipped: Stable only after the window, Roll back from the tag on, an early end only by an
-on-call lead with a reason.
+on-call lead with a reason; Merged by hand only by the declarer or an on-call lead, one git check at a time.
 
 Signed requests into the real app, the fake Slack Web API, a real git remote, the ManualClock.
 """
@@ -8,12 +8,16 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from sqlmodel import Session, select
+
 from bot.domain import postmortem
 from bot.service.clock import ManualClock
+from bot.service.hotfixes import GIT
+from bot.store.tables import JobRow
 from tests.support import payloads
 from tests.support.driver import Driver, Posted, find_button, message_text
-from tests.support.gitrepos import Remote
-from tests.test_procedure import approved, reviewed
+from tests.support.gitrepos import Remote, git
+from tests.test_procedure import BRANCH, approved, reviewed
 
 PAST_ANY_BACKOFF = timedelta(minutes=6)  # JobRunner caps its back-off at 5 minutes
 EARLY = "Error rates back to baseline for 20 minutes; the incident bridge agrees"
@@ -43,6 +47,11 @@ def click_in(driver: Driver, hotfix: Posted, message: dict, label: str, *, user:
     button = find_button(message, label)
     driver.post(payloads.block_actions(button["action_id"], button["value"], user_id=user, channel_id=hotfix.channel,
                                        message_ts=message["ts"], message=message))
+
+
+def git_jobs(driver: Driver, kind: str) -> list[JobRow]:
+    with Session(driver.bot.engine) as session:
+        return list(session.exec(select(JobRow).where(JobRow.queue == GIT, JobRow.kind == kind)).all())
 
 
 # --- Stable only after the window ------------------------------------------------------------------------------
@@ -153,3 +162,67 @@ def test_roll_back_is_offered_from_the_moment_the_tag_is_pushed_until_stable(
     driver.settle()
     assert driver.thread(hotfix)[-1].startswith("⏪ <@ULEAD> rolled back `v1.10.1`. Redeploy `v1.10.0` now.")
     assert "*Stage*\nFixing" in driver.status_text(hotfix)
+
+
+# --- Merged by hand -----------------------------------------------------------------------------------------------
+def conflicted(driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock) -> Posted:
+    """Merged into main; develop conflicts and waits for a merge by hand."""
+    hotfix = deployed(driver, remote, tmp_path, filename="payments.py",  # develop changed payments.py
+                      fix="def charge(card):\n    return gateway.charge(card, idempotent=True)\n")
+    wait(driver, clock, timedelta(minutes=30))
+    driver.click("Stable", hotfix, user="UDEV")
+    driver.settle()
+    assert "✅ `main` · ⏳ `develop`" in driver.status_text(hotfix)
+    return hotfix
+
+
+def merge_develop_by_hand(remote: Remote, tmp_path: Path) -> None:
+    person = remote.clone(tmp_path / "by-hand")
+    person.switch("develop")
+    git(person.path, "merge", "--no-ff", "--quiet", f"origin/{BRANCH}", "-X", "theirs", "-m", "Merge hotfix by hand")
+    person.push("HEAD:refs/heads/develop")
+
+
+def test_merged_by_hand_is_for_the_declarer_or_an_oncall_lead(
+    driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock
+) -> None:
+    hotfix = conflicted(driver, remote, tmp_path, clock)
+    merge_develop_by_hand(remote, tmp_path)
+    checks = len(git_jobs(driver, "verify_merged"))
+
+    driver.click("Merged by hand", hotfix, user="UREV1")
+    refused = "Only HF-1's declarer or an on-call lead can say it was merged by hand."
+    assert driver.ephemerals("UREV1") == [refused]
+    assert driver.command("merged HF-1", user="UREV1").text == refused
+    driver.settle()
+    assert len(git_jobs(driver, "verify_merged")) == checks
+    assert "⏳ `develop`" in driver.status_text(hotfix)
+
+    driver.click("Merged by hand", hotfix, user="ULEAD")
+    driver.settle()
+    assert "Merged back, ready to close" in driver.status_text(hotfix)
+
+
+def test_a_second_merged_by_hand_while_git_is_checking_queues_nothing(
+    driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock
+) -> None:
+    hotfix = conflicted(driver, remote, tmp_path, clock)
+    merge_develop_by_hand(remote, tmp_path)
+    offline = remote.path.with_name("payments.offline")
+    remote.path.rename(offline)  # the check cannot reach git, so it waits to retry
+    driver.click("Merged by hand", hotfix, user="UDEV")
+    driver.settle()
+    [check] = git_jobs(driver, "verify_merged")
+    assert check.state == "pending"
+
+    driver.click("Merged by hand", hotfix, user="UDEV")
+    waiting = "Git is already checking which branches have HF-1's fix; the thread will say what it finds."
+    assert driver.ephemerals("UDEV") == [waiting]
+    assert driver.command("merged HF-1", user="ULEAD").text == waiting
+    driver.settle()
+    assert len(git_jobs(driver, "verify_merged")) == 1
+
+    offline.rename(remote.path)
+    wait(driver, clock, PAST_ANY_BACKOFF)
+    assert "Merged back, ready to close" in driver.status_text(hotfix)
+    assert len([t for t in driver.thread(hotfix) if t.startswith("🔀 `develop` has the fix (merged by hand")]) == 1

@@ -154,8 +154,13 @@ def record_conflict(hotfix: Hotfix, *, target: str, files: Collection[str], now:
     return Outcome(hotfix, (Event(EventKind.MERGE_CONFLICT, BOT, now, detail),))
 
 
-def merged_by_hand(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Outcome:
+def merged_by_hand(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime, verifying: bool) -> Outcome:
+    """`verifying`: a check of the targets is already queued or running; its answer will come to the thread."""
+    _check_runner(hotfix, user_id, policy, "say it was merged by hand")
     _check_stage(hotfix, {Stage.MERGING_BACK}, "check a merge by hand", "while merging back")
+    if verifying:
+        raise Refused(f"Git is already checking which branches have {hotfix.key}'s fix; the thread will say "
+                      "what it finds.")
     return Outcome(hotfix, effects=(VerifyMerged(),))
 
 

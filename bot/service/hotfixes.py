@@ -169,6 +169,11 @@ class HotfixService(Steps):
         with reading(self.engine) as session:
             return timer_store.pending(session, hotfix_id=hotfix.number)
 
+    def git_job_waiting(self, hotfix: Hotfix, effect: type) -> bool:
+        """A git job of this kind is queued or running for the hotfix."""
+        with reading(self.engine) as session:
+            return jobs.waiting(session, hotfix_id=hotfix.number, kind=GIT_JOBS[effect])
+
     def _fire(self, unit: _Unit, hotfix: Hotfix, timer: Timer, now: datetime) -> None:
         if reminders.quiet_for(hotfix, now, self.policy, timer.kind):
             quiet_end = end_of_quiet_hours(now, self.policy.times.quiet_hours)

@@ -5,7 +5,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from bot.domain import deploy, procedure, reminders
-from bot.domain.hotfix import EventKind, Hotfix
+from bot.domain.hotfix import EventKind, Hotfix, VerifyMerged
 from bot.domain.transitions import Refused
 
 
@@ -53,7 +53,10 @@ class Steps:
         return self._move(key, lambda h, now: procedure.roll_back(h, user_id=user_id, policy=self.policy, now=now))
 
     def merged_by_hand(self, key: str, *, user_id: str) -> Hotfix:
-        return self._move(key, lambda h, now: procedure.merged_by_hand(h, user_id=user_id, policy=self.policy, now=now))
+        def move(hotfix, now):
+            return procedure.merged_by_hand(hotfix, user_id=user_id, policy=self.policy, now=now,
+                                            verifying=self.git_job_waiting(hotfix, VerifyMerged))
+        return self._move(key, move)
 
     def retry(self, key: str, *, user_id: str) -> Hotfix:
         return self._move(key, lambda h, now: procedure.retry(h, user_id=user_id, policy=self.policy, now=now))
