@@ -111,7 +111,8 @@ class Incident:
         self.review(after=8)
         self.later(2, ALICE, "Tag & deploy")
         self.let_time_pass(minutes=10)
-        self.later(5, LEO, "Stable")
+        self.let_time_pass(minutes=20)  # Stable merges back only once the monitoring window is over
+        self.later(2, LEO, "Stable")
         self.later(3, ALICE, "Close")
         return self.key
 

@@ -21,7 +21,8 @@ from bot.service.clock import ManualClock
 from bot.service.hotfixes import PROBE
 from bot.store.tables import JobRow
 from tests.conftest import CONFIG
-from tests.support.driver import Driver, Posted
+from tests.support import payloads
+from tests.support.driver import Driver, Posted, find_button
 from tests.support.gitrepos import CHECKOUT_FIX, Remote
 
 BRANCH = "hotfix/PROD-501-checkout-returns-500"
@@ -202,3 +203,52 @@ def test_endpoint_urls_are_http_only_kept_out_of_reprs_and_probes_at_most_every_
         load_config(write_config(tmp_path, {"health_url": "file:///etc/passwd"}))
     with pytest.raises(ConfigError, match=r"\[timers\] deploy_probe: poll at most once a second"):
         load_config(write_config(tmp_path, {}, timers='deploy_probe = "0s"\n'))
+
+
+def test_roll_back_stops_the_probes_and_after_the_window_they_watch_on_until_someone_answers(
+    driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock, production: Production
+) -> None:
+    hotfix = deployed(driver, remote, tmp_path)
+    wait(driver, clock)
+    driver.click("Roll back", hotfix, user="UDEV")
+    driver.settle()
+    probes = len(production.requests)
+    wait(driver, clock, timedelta(minutes=5))
+    assert probes == 2 and len(production.requests) == probes  # Roll back ends the polling
+
+    remote.clone(tmp_path / "second").push_fix(BRANCH, content=CHECKOUT_FIX + "# and the fix of the fix\n")
+    driver.click("Ready for review", hotfix, user="UDEV")
+    driver.settle()
+    driver.click("Approve review", hotfix, user="UREV1")
+    driver.submit_review(hotfix, user="UREV1")
+    driver.settle()
+    driver.click("Tag & deploy", hotfix, user="UDEV")
+    driver.settle()
+    wait(driver, clock, timedelta(minutes=30))
+    assert driver.thread(hotfix)[-1].startswith("⏰ <@UDEV>: the monitoring window of HF-1 (`v1.10.2`) is over.")
+
+    production.health = 503  # after the window, before anyone pressed Stable: still watched
+    wait(driver, clock)
+    failed = driver.slack.thread(hotfix.channel, hotfix.ts)[-1]
+    assert failed["text"] == "🚨 Health check failed: HTTP 503 Service Unavailable. Consider Roll back."
+    button = find_button(failed, "Roll back")
+    driver.post(payloads.block_actions(button["action_id"], button["value"], user_id="ULEAD",
+                                       channel_id=hotfix.channel, message_ts=failed["ts"], message=failed))
+    driver.settle()
+    assert driver.thread(hotfix)[-1].startswith("⏪ <@ULEAD> rolled back `v1.10.2`. Redeploy `v1.10.1` now.")
+    probes = len(production.requests)
+    wait(driver, clock, timedelta(minutes=5))
+    assert len(production.requests) == probes
+
+
+def test_an_early_end_of_monitoring_stops_the_probes(
+    driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock, production: Production
+) -> None:
+    hotfix = deployed(driver, remote, tmp_path)
+    wait(driver, clock)
+    assert driver.command("stable HF-1 Verified in production by the payments team", user="ULEAD").status == 200
+    driver.settle()
+    assert "Merged back, ready to close" in driver.status_text(hotfix)
+    probes = len(production.requests)
+    wait(driver, clock, timedelta(minutes=5))
+    assert probes == 2 and len(production.requests) == probes

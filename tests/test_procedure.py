@@ -30,6 +30,13 @@ def reviewed(driver: Driver, engineer: Clone, hotfix: Posted, branch: str = BRAN
     return head
 
 
+def monitored(driver: Driver, clock: ManualClock, span: timedelta = timedelta(minutes=30)) -> None:
+    """The monitoring window runs its course (Stable merges back only after it); its reminders are posted."""
+    clock.advance(span)
+    driver.bot.service.fire_due_timers()
+    driver.settle()
+
+
 def test_declare_to_close_on_a_real_remote(driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock) -> None:
     hotfix = approved(driver)
     engineer = remote.clone(tmp_path / "engineer")
@@ -65,6 +72,7 @@ def test_declare_to_close_on_a_real_remote(driver: Driver, remote: Remote, tmp_p
     driver.settle()
     assert driver.thread(hotfix)[-1] == "⏰ <@UDEV>: HF-1 monitoring check-in: are error rates and latency normal?"
 
+    monitored(driver, clock, timedelta(minutes=20))
     driver.click("Stable", hotfix, user="UDEV")
     driver.settle()
     for target in ("main", "develop"):
@@ -109,7 +117,7 @@ def test_roll_back_returns_to_fixing_and_the_second_deploy_gets_the_next_tag(
 
 
 def test_a_merge_conflict_is_reported_and_a_hand_merge_is_verified_from_git(
-    driver: Driver, remote: Remote, tmp_path: Path
+    driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock
 ) -> None:
     hotfix = approved(driver)
     engineer = remote.clone(tmp_path / "engineer")
@@ -118,6 +126,7 @@ def test_a_merge_conflict_is_reported_and_a_hand_merge_is_verified_from_git(
     driver.click("Tag & deploy", hotfix, user="UDEV")
     driver.settle()
     develop_before = remote.rev("develop")
+    monitored(driver, clock)
 
     driver.click("Stable", hotfix, user="UDEV")
     driver.settle()
@@ -148,6 +157,7 @@ def test_overdue_merge_back_is_reminded_until_git_shows_the_fix(
     reviewed(driver, engineer, hotfix, filename="payments.py", fix="def charge(card):\n    return None\n")
     driver.click("Tag & deploy", hotfix, user="UDEV")
     driver.settle()
+    monitored(driver, clock)
     driver.click("Stable", hotfix, user="UDEV")
     driver.settle()
 
@@ -164,7 +174,7 @@ def test_overdue_merge_back_is_reminded_until_git_shows_the_fix(
     driver.bot.service.fire_due_timers()
     driver.settle()
     assert "Merged back, ready to close" in driver.status_text(hotfix)
-    reminders = [t for t in driver.thread(hotfix) if t.startswith("⏰")]
+    reminders = [t for t in driver.thread(hotfix) if t.startswith("⏰ <@UDEV>: merge-back")]
     assert len(reminders) == 1  # the fix was found, so no second reminder
 
 

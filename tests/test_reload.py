@@ -1,15 +1,17 @@
 """hotfix.toml changes while hotfixes are active: new decisions follow it, recorded ones stay."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from bot.config import load_config
+from bot.service.clock import ManualClock
 from tests.support.driver import Driver
 from tests.support.gitrepos import Remote
 
 
 def test_a_reloaded_config_changes_who_may_approve_and_where_the_fix_merges(
-    driver: Driver, config_path: Path, remote: Remote, tmp_path: Path
+    driver: Driver, config_path: Path, remote: Remote, tmp_path: Path, clock: ManualClock
 ) -> None:
     hotfix = driver.declare(severity="high")
     driver.click("Approve", hotfix, user="UEM")
@@ -34,6 +36,7 @@ def test_a_reloaded_config_changes_who_may_approve_and_where_the_fix_merges(
     driver.settle()
     driver.click("Tag & deploy", hotfix, user="UDEV")
     driver.settle()
+    clock.advance(timedelta(minutes=30))  # Stable merges back only after the monitoring window
     driver.click("Stable", hotfix, user="UDEV")
     driver.settle()
     assert "Merged back, ready to close" in driver.status_text(hotfix)

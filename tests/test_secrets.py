@@ -140,6 +140,7 @@ def test_a_whole_hotfix_with_faults_shows_no_token_secret_or_git_password_anywhe
     answered(driver.click("Tag & deploy", hotfix, user="UDEV"))
     driver.settle()
     assert remote.rev("v1.10.1") == head
+    clock.advance(timedelta(minutes=30))  # Stable merges back only after the monitoring window
     answered(driver.click("Stable", hotfix, user="UDEV"))
     driver.settle()
     answered(driver.click("Close", hotfix, user="UDEV"))

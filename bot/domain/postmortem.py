@@ -51,6 +51,7 @@ def draft(hotfix: Hotfix, events: Sequence[Event]) -> str:
         f"- Declared by {hotfix.declared_by} at {_at(hotfix.declared_at)}",
         f"- Repository: {hotfix.repo}, branch {hotfix.branch}" + (f", tag {hotfix.tag}" if hotfix.tag else ""),
         *_went_live(events),
+        *_monitoring_ended_early(events),
         "",
         "## Approvals",
         *[f"- {role_label(d.role)}: {d.user_id} at {_at(d.at)}" for d in hotfix.approvals],
@@ -75,6 +76,11 @@ def _went_live(events: Sequence[Event]) -> list[str]:
     if live is None:
         return []
     return [f"- Went live: {_at(live.at)} ({live.detail['tag']}, {live.detail['after_tag']} after the tag)"]
+
+
+def _monitoring_ended_early(events: Sequence[Event]) -> list[str]:
+    return [f"- Monitoring ended early by {e.actor} at {_at(e.at)}, {e.detail['left']} before the window's end: "
+            f"{e.detail['reason']}" for e in events if e.kind is EventKind.MONITORING_ENDED_EARLY]
 
 
 def _timing_line(timing: StepTiming) -> str:

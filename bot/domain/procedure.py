@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.domain.durations import format_duration
 from bot.domain.hotfix import (
     BOT, CutBranch, DeleteBranch, Event, EventKind, Hotfix, MergeBack, Stage, SummarizeDiff, TagRelease, VerifyMerged,
 )
@@ -75,16 +76,60 @@ def record_tag(hotfix: Hotfix, *, tag: str, commit: str, previous_tag: str, poli
     return Outcome(tagged, (event,), tuple(timers))
 
 
-def mark_stable(hotfix: Hotfix, *, user_id: str, targets: tuple[str, ...], policy: Policy, now: datetime) -> Outcome:
+def mark_stable(hotfix: Hotfix, *, user_id: str, targets: tuple[str, ...], policy: Policy, now: datetime,
+                monitored_since: datetime) -> Outcome:
+    """`monitored_since`: when the tag was pushed; Stable merges back only once the monitoring window has run."""
+    if check_stable(hotfix, user_id=user_id, policy=policy, now=now, monitored_since=monitored_since):
+        raise Refused(f"{_monitored_until(hotfix, policy, now, monitored_since)}. To end monitoring early, say why: "
+                      f"press *Stable* on the status message, or `/hotfix stable {hotfix.key} <reason>`.")
+    return _stable(hotfix, user_id, targets, policy, now)
+
+
+def end_monitoring_early(hotfix: Hotfix, *, user_id: str, reason: str, targets: tuple[str, ...], policy: Policy,
+                         now: datetime, monitored_since: datetime) -> Outcome:
+    """An on-call lead's Stable before the window is over, with a reason; once it is over, a plain Stable."""
+    if not check_stable(hotfix, user_id=user_id, policy=policy, now=now, monitored_since=monitored_since):
+        return _stable(hotfix, user_id, targets, policy, now)
+    reason = _reason(reason, "why monitoring ends early")
+    left = format_duration(_monitoring_left(policy, now, monitored_since))
+    ended = Event(EventKind.MONITORING_ENDED_EARLY, user_id, now, {"reason": reason, "left": left})
+    stable = _stable(hotfix, user_id, targets, policy, now)
+    return replace(stable, events=(ended, *stable.events))
+
+
+def check_stable(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime, monitored_since: datetime) -> bool:
+    """May this person press Stable now? True: only by ending monitoring early, with a reason (an on-call lead)."""
     _check_runner(hotfix, user_id, policy, "confirm it is stable")
     _check_stage(hotfix, {Stage.MONITORING}, "confirm stable", "while it is being monitored")
+    if not _monitoring_left(policy, now, monitored_since):
+        return False
+    if policy.approvals.holds(user_id, ONCALL_LEAD):
+        return True
+    raise Refused(f"{_monitored_until(hotfix, policy, now, monitored_since)}: Stable merges back only after the "
+                  "monitoring window. An on-call lead can end it early, with a reason.")
+
+
+def _stable(hotfix: Hotfix, user_id: str, targets: tuple[str, ...], policy: Policy, now: datetime) -> Outcome:
     stable = replace(hotfix, stage=Stage.MERGING_BACK, merge_targets=targets)
     return Outcome(stable, (Event(EventKind.STABLE, user_id, now, {"targets": ",".join(targets)}),), (
         CancelTimers(MONITORING_TIMERS), MergeBack(), StartTimer(TimerKind.MERGE_BACK_DUE, policy.times.merge_back_due)))
 
 
+def _monitoring_left(policy: Policy, now: datetime, monitored_since: datetime) -> timedelta:
+    return max(monitored_since + policy.times.monitoring_window - now, timedelta(0))
+
+
+def _monitored_until(hotfix: Hotfix, policy: Policy, now: datetime, monitored_since: datetime) -> str:
+    until = monitored_since + policy.times.monitoring_window
+    left = format_duration(_monitoring_left(policy, now, monitored_since))
+    return f"{hotfix.key} is monitored until {until:%H:%M} UTC ({left} left)"
+
+
 def roll_back(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Outcome:
     _check_runner(hotfix, user_id, policy, "roll back")
+    if hotfix.stage is Stage.DEPLOYING:  # the tag job may still push it: going back to fixing now would hide a deploy
+        raise Refused(f"{hotfix.key}'s tag is not pushed yet, so nothing new is deployed to roll back. Roll back is "
+                      "possible from the moment it is.")
     _check_stage(hotfix, {Stage.MONITORING}, "roll back", "while it is being monitored")
     detail = {"tag": hotfix.tag or "", "previous_tag": hotfix.previous_tag or ""}
     fixing = replace(hotfix, stage=Stage.FIXING)
@@ -109,8 +154,13 @@ def record_conflict(hotfix: Hotfix, *, target: str, files: Collection[str], now:
     return Outcome(hotfix, (Event(EventKind.MERGE_CONFLICT, BOT, now, detail),))
 
 
-def merged_by_hand(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Outcome:
+def merged_by_hand(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime, verifying: bool) -> Outcome:
+    """`verifying`: a check of the targets is already queued or running; its answer will come to the thread."""
+    _check_runner(hotfix, user_id, policy, "say it was merged by hand")
     _check_stage(hotfix, {Stage.MERGING_BACK}, "check a merge by hand", "while merging back")
+    if verifying:
+        raise Refused(f"Git is already checking which branches have {hotfix.key}'s fix; the thread will say "
+                      "what it finds.")
     return Outcome(hotfix, effects=(VerifyMerged(),))
 
 

@@ -1,6 +1,7 @@
 """When a timer comes due: who is reminded, who it escalates to, and when to ask again."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from bot.domain.hotfix import BOT, Event, EventKind, Hotfix, ProbeDeploy, Stage, VerifyMerged
@@ -22,6 +23,19 @@ _LIVE_IN = {
     TimerKind.POSTMORTEM_DUE: {Stage.CLOSED},
     TimerKind.DEPLOY_PROBE: {Stage.MONITORING},
 }
+
+
+# Reminders of the same thing, in the order they come due. When several came due together (the bot was down),
+# people should read one reminder, not a burst: only the last of them is posted.
+_SAME_THING = ((TimerKind.REVIEW_HALFWAY, TimerKind.REVIEW_OVERDUE),
+               (TimerKind.MONITORING_CHECKIN, TimerKind.MONITORING_END))
+
+
+def outdated(due: Collection[Timer]) -> list[Timer]:
+    """Of one hotfix's timers due now, those a later reminder of the same thing, also due, makes moot."""
+    kinds = {t.kind for t in due}
+    moot = {kind for series in _SAME_THING for i, kind in enumerate(series) if kinds & set(series[i + 1:])}
+    return [t for t in due if t.kind in moot]
 
 
 def remind(hotfix: Hotfix, timer: Timer, *, policy: Policy, now: datetime, never_live: bool = False) -> Outcome:

@@ -145,15 +145,20 @@ class HotfixService(Steps):
 
         A batch takes a handful of statements, not a handful per timer: 1,000 timers due together fire in
         well under a second. A hotfix with several timers due fires one per round, so the next one sees what
-        the first did (monitoring's end cancels its check-in).
+        the first did (monitoring's end cancels its check-in). Reminders that a later one of the same thing
+        makes moot (after downtime) are claimed silently.
         """
         fired = 0
         while True:
             now = self.clock.now()
             with self._unit() as unit:
                 due = timer_store.due(unit.session, now=now, limit=_TIMER_BATCH)
-                first = {hotfix_id: timer for hotfix_id, timer in reversed(due)}
-                won = timer_store.claim_many(unit.session, [t.id for t in first.values()], now=now)
+                by_hotfix: dict[int, list[Timer]] = {}
+                for hotfix_id, timer in due:
+                    by_hotfix.setdefault(hotfix_id, []).append(timer)
+                moot = {t for timers in by_hotfix.values() for t in reminders.outdated(timers)}
+                first = {h: next(t for t in timers if t not in moot) for h, timers in by_hotfix.items()}
+                won = timer_store.claim_many(unit.session, [t.id for t in (*first.values(), *moot)], now=now)
                 hotfixes = unit.store.get_many(sorted(h for h, t in first.items() if t.id in won), for_update=True)
                 for number, hotfix in hotfixes.items():
                     self._fire(unit, hotfix, first[number], now)
@@ -168,6 +173,11 @@ class HotfixService(Steps):
     def pending_timers(self, hotfix: Hotfix) -> list[Timer]:
         with reading(self.engine) as session:
             return timer_store.pending(session, hotfix_id=hotfix.number)
+
+    def git_job_waiting(self, hotfix: Hotfix, effect: type) -> bool:
+        """A git job of this kind is queued or running for the hotfix."""
+        with reading(self.engine) as session:
+            return jobs.waiting(session, hotfix_id=hotfix.number, kind=GIT_JOBS[effect])
 
     def _fire(self, unit: _Unit, hotfix: Hotfix, timer: Timer, now: datetime) -> None:
         if reminders.quiet_for(hotfix, now, self.policy, timer.kind):

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from bot.domain import deploy, procedure, reminders
-from bot.domain.hotfix import EventKind, Hotfix
+from bot.domain.hotfix import EventKind, Hotfix, VerifyMerged
 from bot.domain.transitions import Refused
 
 
@@ -30,17 +31,32 @@ class Steps:
 
     def mark_stable(self, key: str, *, user_id: str) -> Hotfix:
         def move(hotfix, now):
-            if hotfix.repo not in self.repos:
-                raise Refused(f"The repository {hotfix.repo} is no longer in hotfix.toml; add it back to merge back.")
-            targets = self.repos[hotfix.repo].merge_back
-            return procedure.mark_stable(hotfix, user_id=user_id, targets=targets, policy=self.policy, now=now)
+            return procedure.mark_stable(hotfix, user_id=user_id, targets=self._merge_targets(hotfix),
+                                         policy=self.policy, now=now, monitored_since=self._monitored_since(hotfix))
+        return self._move(key, move)
+
+    def check_stable(self, key: str, *, user_id: str) -> Hotfix | None:
+        """The hotfix when this Stable must first ask why monitoring ends early; None when it may merge back now."""
+        hotfix = self.get(key)
+        early = procedure.check_stable(hotfix, user_id=user_id, policy=self.policy, now=self.clock.now(),
+                                       monitored_since=self._monitored_since(hotfix))
+        return hotfix if early else None
+
+    def end_monitoring_early(self, key: str, *, user_id: str, reason: str) -> Hotfix:
+        def move(hotfix, now):
+            return procedure.end_monitoring_early(hotfix, user_id=user_id, reason=reason,
+                                                  targets=self._merge_targets(hotfix), policy=self.policy, now=now,
+                                                  monitored_since=self._monitored_since(hotfix))
         return self._move(key, move)
 
     def roll_back(self, key: str, *, user_id: str) -> Hotfix:
         return self._move(key, lambda h, now: procedure.roll_back(h, user_id=user_id, policy=self.policy, now=now))
 
     def merged_by_hand(self, key: str, *, user_id: str) -> Hotfix:
-        return self._move(key, lambda h, now: procedure.merged_by_hand(h, user_id=user_id, policy=self.policy, now=now))
+        def move(hotfix, now):
+            return procedure.merged_by_hand(hotfix, user_id=user_id, policy=self.policy, now=now,
+                                            verifying=self.git_job_waiting(hotfix, VerifyMerged))
+        return self._move(key, move)
 
     def retry(self, key: str, *, user_id: str) -> Hotfix:
         return self._move(key, lambda h, now: procedure.retry(h, user_id=user_id, policy=self.policy, now=now))
@@ -83,6 +99,16 @@ class Steps:
             _, events = self.timeline(hotfix.key)
             return deploy.record_probe(hotfix, healthy=healthy, detail=detail, live=live, events=events, now=now)
         return self._move(key, move)
+
+    def _merge_targets(self, hotfix: Hotfix) -> tuple[str, ...]:
+        if hotfix.repo not in self.repos:
+            raise Refused(f"The repository {hotfix.repo} is no longer in hotfix.toml; add it back to merge back.")
+        return self.repos[hotfix.repo].merge_back
+
+    def _monitored_since(self, hotfix: Hotfix) -> datetime:
+        """When the latest tag was pushed: the monitoring window runs from there."""
+        _, events = self.timeline(hotfix.key)
+        return next((e.at for e in reversed(events) if e.kind is EventKind.TAGGED), hotfix.declared_at)
 
     def _reviewers_so_far(self, hotfix: Hotfix) -> set[str]:
         _, events = self.timeline(hotfix.key)

@@ -7,6 +7,7 @@ class CallbackId(StrEnum):
     REJECT = "hotfix_reject"
     APPROVE_REVIEW = "hotfix_approve_review"
     REQUEST_CHANGES = "hotfix_request_changes"
+    END_MONITORING_EARLY = "hotfix_end_monitoring_early"
 
 
 class ActionId(StrEnum):

@@ -89,16 +89,23 @@ def reminder(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
     if never_live := event.detail.get("never_live"):
         text += f" `{never_live}` was never reported by the version endpoint."
     value = f"{hotfix.key}|{kind.value}"
-    answers = [  # the end of monitoring asks the question itself, right where the person reads it
-        ButtonElement(text="Stable", action_id=ActionId.STABLE, value=hotfix.key, style="primary"),
-        ButtonElement(text="Roll back", action_id=ActionId.ROLL_BACK, value=hotfix.key, style="danger"),
-    ] if kind is TimerKind.MONITORING_END else []
+    # The end of monitoring asks the question itself, right where the person reads it; Roll back is always at hand.
+    answers = {TimerKind.MONITORING_END: [_stable_button(hotfix), _roll_back_button(hotfix)],
+               TimerKind.MONITORING_CHECKIN: [_roll_back_button(hotfix)]}.get(kind, [])
     buttons = ActionsBlock(elements=[
         *answers,
         ButtonElement(text="Snooze 30m", action_id=ActionId.SNOOZE_30M, value=value),
         ButtonElement(text="Snooze 1h", action_id=ActionId.SNOOZE_1H, value=value),
     ])
     return Message(text, [SectionBlock(text=text), buttons])
+
+
+def _stable_button(hotfix: Hotfix) -> ButtonElement:
+    return ButtonElement(text="Stable", action_id=ActionId.STABLE, value=hotfix.key, style="primary")
+
+
+def _roll_back_button(hotfix: Hotfix) -> ButtonElement:
+    return ButtonElement(text="Roll back", action_id=ActionId.ROLL_BACK, value=hotfix.key, style="danger")
 
 
 _REMINDER_TEXT = {
@@ -132,6 +139,16 @@ def _went_live(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
             f"({event.detail['after_tag']} after the tag).")
 
 
+def _monitoring_ended_early(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
+    return (f"⏩ {mention(event.actor)} ended monitoring early, {event.detail['left']} before the window's end: "
+            f"“{escape(event.detail['reason'])}”.")
+
+
+def _health_failed(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
+    text = f"🚨 Health check failed: {escape(event.detail['detail'])}. Consider Roll back."
+    return Message(text, [SectionBlock(text=text), ActionsBlock(elements=[_roll_back_button(hotfix)])])
+
+
 def _merged(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
     left = ", ".join(f"`{t}`" for t in hotfix.targets_left)
     tail = f" Still to merge: {left}." if left and event.detail["target"] in hotfix.merged_into else ""
@@ -158,6 +175,7 @@ _RENDERERS = {
     EventKind.STABLE: lambda e, h, p: (
         f"✅ {mention(e.actor)} confirmed {h.key} stable. Merging back into "
         f"{', '.join(f'`{t}`' for t in h.merge_targets)} (--no-ff)."),
+    EventKind.MONITORING_ENDED_EARLY: _monitoring_ended_early,
     EventKind.ROLLED_BACK: _rolled_back,
     EventKind.MERGED_BACK: _merged,
     EventKind.MERGE_CONFLICT: _conflict,
@@ -169,7 +187,7 @@ _RENDERERS = {
     EventKind.REMINDED: reminder,
     EventKind.SNOOZED: lambda e, h, p: (
         f"💤 {mention(e.actor)} snoozed the {TimerKind(e.detail['timer']).label.lower()} for {e.detail['minutes']} minutes."),
-    EventKind.HEALTH_FAILED: lambda e, h, p: f"🚨 Health check failed: {escape(e.detail['detail'])}. Consider Roll back.",
+    EventKind.HEALTH_FAILED: _health_failed,
     EventKind.HEALTH_RECOVERED: lambda e, h, p: "💚 Health check passes again.",
     EventKind.WENT_LIVE: _went_live,
 }

@@ -77,7 +77,7 @@ def declare_modal(repos: Sequence[str], *, title: str = "") -> View:
 
 
 def reason_modal(hotfix: Hotfix, callback: CallbackId) -> View:
-    """Reject, Request changes and Close-early each ask for one reason."""
+    """Reject, Request changes and ending monitoring early each ask for one reason."""
     title, submit, question, example = _REASON_MODALS[callback]
     return View(
         type="modal", callback_id=callback, title=f"{title} {hotfix.key}", submit=submit, close="Cancel",
@@ -94,6 +94,8 @@ _REASON_MODALS = {
                         "e.g. MEDIUM at most: a workaround exists; ship it in Monday's release"),
     CallbackId.REQUEST_CHANGES: ("Changes for", "Send", "What has to change?",
                                  "e.g. the null check belongs in the caller; add a test for expired cards"),
+    CallbackId.END_MONITORING_EARLY: ("End monitoring", "Stable now", "Why end monitoring early?",
+                                      "e.g. the fix is verified in production and error rates are back to normal"),
 }
 
 # Seed 003's reviewer checklist.
@@ -211,6 +213,8 @@ HELP = (
     "• `/hotfix list`: active hotfixes\n"
     "• `/hotfix review HF-12` · `deploy HF-12` · `stable HF-12` · `rollback HF-12` · `merged HF-12`: "
     "the buttons' steps\n"
+    "• `/hotfix stable HF-12 [reason]`: Stable once the monitoring window is over; an on-call lead may end it "
+    "early with a reason\n"
     "• `/hotfix retry HF-12`: run a failed git step again (branch, tag or merge-back)\n"
     "• `/hotfix close HF-12 [reason]`: close (a reason is needed before every merge-back is done)\n"
     "• `/hotfix help`: this list"

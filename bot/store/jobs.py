@@ -104,6 +104,12 @@ def unfinished(engine: Engine, *, now: datetime) -> int:
         return running + runnable
 
 
+def waiting(session: Session, *, hotfix_id: int, kind: str) -> bool:
+    """A job of this kind for the hotfix is queued (perhaps retrying later) or running."""
+    return session.exec(select(exists().where(
+        _JOBS.c.hotfix_id == hotfix_id, _JOBS.c.kind == kind, _JOBS.c.state.in_([PENDING, RUNNING])))).one()
+
+
 def _blocked_by_earlier():
     """An earlier job of the same lane is still to run: lanes run in order."""
     earlier = _JOBS.alias("earlier")

@@ -390,6 +390,7 @@ def test_a_worker_killed_after_merging_main_back_merges_each_target_exactly_once
         a.click("Tag & deploy", hotfix, user="UDEV")
         a.settle()
         main_before = remote.rev("main")
+        clock.advance(timedelta(minutes=30))  # Stable merges back only after the monitoring window
         a.click("Stable", hotfix, user="UDEV")
         deliver_slack_only(a.bot)
         die_holding_the_git_job(a.bot, clock, "merge_back")

@@ -17,6 +17,8 @@ from bot.service.clock import ManualClock
 from bot.store.tables import TimerRow
 from bot.wiring import build
 from tests.support.driver import Driver, eventually, find_button
+from tests.support.gitrepos import Remote
+from tests.test_procedure import BRANCH, approved, reviewed
 
 
 def reminders_in(driver: Driver, hotfix) -> list[str]:
@@ -109,6 +111,44 @@ def test_timers_due_while_the_bot_was_down_fire_once_after_restart(env: dict, sl
             assert [(t.kind, t.round) for t in pending] == [("approval_escalation", 2)]  # asked again later
     finally:
         second.stop()
+
+
+def test_after_downtime_only_the_latest_reminder_of_the_review_is_posted_and_sent(
+    driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock
+) -> None:
+    hotfix = approved(driver)
+    remote.clone(tmp_path / "engineer").push_fix(BRANCH)
+    driver.click("Ready for review", hotfix, user="UDEV")
+    driver.settle()
+    dms_before = len(driver.slack.calls_to("chat.postMessage"))
+
+    clock.advance(timedelta(minutes=75))  # the bot was down past the half-way and the overdue reminder
+    driver.bot.service.fire_due_timers()
+    driver.settle()
+    assert reminders_in(driver, hotfix) == [
+        "⏰ <@UREV1> <@UREV2>: review of HF-1 (`hotfix/PROD-501-checkout-returns-500`) is overdue. Please review it now."]
+    dms = [c["channel"] for c in driver.slack.calls_to("chat.postMessage")[dms_before:] if c["channel"].startswith("U")]
+    assert sorted(dms) == ["UREV1", "UREV2"]
+
+    clock.advance(timedelta(minutes=15))
+    driver.bot.service.fire_due_timers()
+    driver.settle()
+    assert len(reminders_in(driver, hotfix)) == 2  # the overdue reminder still comes back every 15 minutes
+
+
+def test_after_downtime_the_end_of_monitoring_is_posted_without_the_check_ins_before_it(
+    driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock
+) -> None:
+    hotfix = approved(driver)
+    reviewed(driver, remote.clone(tmp_path / "engineer"), hotfix)
+    driver.click("Tag & deploy", hotfix, user="UDEV")
+    driver.settle()
+
+    clock.advance(timedelta(minutes=45))
+    driver.bot.service.fire_due_timers()
+    driver.settle()
+    assert reminders_in(driver, hotfix) == [
+        "⏰ <@UDEV>: the monitoring window of HF-1 (`v1.10.1`) is over. Press Stable or Roll back."]
 
 
 def driver_thread(slack, hotfix) -> list[str]:

@@ -20,7 +20,6 @@ def register(app: App, service: HotfixService) -> None:
         ActionId.APPROVE: service.approve,
         ActionId.READY_FOR_REVIEW: service.ready_for_review,
         ActionId.TAG_AND_DEPLOY: service.tag_and_deploy,
-        ActionId.STABLE: service.mark_stable,
         ActionId.ROLL_BACK: service.roll_back,
         ActionId.MERGED_BY_HAND: service.merged_by_hand,
         ActionId.CLOSE: service.close,
@@ -33,6 +32,16 @@ def register(app: App, service: HotfixService) -> None:
 
     for action_id in steps:
         app.action(action_id)(on_step_clicked)
+
+    @app.action(ActionId.STABLE)
+    def on_stable_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        key, user_id = action.get("value", ""), body["user"]["id"]
+        if early := service.check_stable(key, user_id=user_id):  # an on-call lead, before the window is over
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=views.reason_modal(early, CallbackId.END_MONITORING_EARLY))
+        else:
+            service.mark_stable(key, user_id=user_id)
 
     # These ask something first, in a modal; the rules are checked before it opens and again on submit.
     modals: dict[ActionId, tuple[Callable[..., Hotfix], Callable[[Hotfix], object]]] = {

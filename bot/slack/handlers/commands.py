@@ -56,8 +56,10 @@ def _step(name: str) -> Callable[[HotfixService, str, str], Message]:
         key, _, reason = rest.partition(" ")
         if not key:
             return Message(f"Which hotfix? e.g. `/hotfix {name} HF-12`.")
-        step = getattr(service, STEP_METHODS[name])
-        hotfix = step(key, user_id=user_id, reason=reason) if name == "close" else step(key, user_id=user_id)
+        if reason.strip() and name in WITH_A_REASON:
+            hotfix = getattr(service, WITH_A_REASON[name])(key, user_id=user_id, reason=reason)
+        else:
+            hotfix = getattr(service, STEP_METHODS[name])(key, user_id=user_id)
         return Message(f"{hotfix.key}: {hotfix.stage.label}.")
     return run
 
@@ -65,4 +67,5 @@ def _step(name: str) -> Callable[[HotfixService, str, str], Message]:
 STEP_METHODS = {"review": "ready_for_review", "deploy": "tag_and_deploy", "stable": "mark_stable",
                 "rollback": "roll_back", "merged": "merged_by_hand", "retry": "retry",
                 "close": "close"}
+WITH_A_REASON = {"close": "close", "stable": "end_monitoring_early"}  # `/hotfix stable HF-12 <reason>` ends it early
 SUBCOMMANDS: dict[str, Subcommand] = {"status": _status, "list": _list, "help": _help, "": _help}

@@ -25,6 +25,7 @@ def register(app: App, service: HotfixService) -> None:
     reasoned: dict[CallbackId, Callable[..., Hotfix]] = {
         CallbackId.REJECT: service.reject,
         CallbackId.REQUEST_CHANGES: service.request_changes,
+        CallbackId.END_MONITORING_EARLY: service.end_monitoring_early,
     }
 
     def on_reason_submitted(ack: Ack, body: dict, view: dict) -> None:
