@@ -104,7 +104,7 @@ def _diff_command(base: str, commit: str) -> str:
 
 def _commit_list(commits: Sequence[Commit], reveal: bool) -> str:
     """Short SHA, subject and author; a security fix in a public channel keeps its subjects to itself."""
-    lines = [f"• `{c.sha[:7]}` {escape(c.subject) + ' ' if reveal else ''}({escape(c.author)})" for c in commits[:10]]
+    lines = [f"• `{c.sha[:7]}` {_code(c.subject) + ' ' if reveal else ''}({_code(c.author)})" for c in commits[:10]]
     more = [f"…and {len(commits) - 10} more"] if len(commits) > 10 else []
     return "\n".join(lines + more)
 
