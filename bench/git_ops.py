@@ -160,8 +160,10 @@ STEPS = {"cut": "cut branch", "tag": "tag release", "merge": "merge back"}
 def gitops_steps(ops: GitOps, spec: RepoSpec) -> dict[str, Callable[[str], object]]:
     return {
         "cut": lambda branch: ops.cut_branch(spec, branch),
-        "tag": lambda branch: ops.tag_release(spec, branch, marker=branch, message="Hotfix"),
-        "merge": lambda branch: ops.merge_back(spec, branch, "main", message=f"Merge {branch}"),
+        "tag": lambda branch: ops.tag_release(spec, branch, ops.branch_head(spec, branch) or "", marker=branch,
+                                              message="Hotfix"),
+        "merge": lambda branch: ops.merge_back(spec, ops.branch_head(spec, branch) or "", "main",
+                                               message=f"Merge {branch}"),
     }
 
 

@@ -56,7 +56,7 @@ def test_the_demo_plays_one_incident_from_declare_to_close_in_under_a_minute(pla
     assert "hotfix-bot: ✅ @Leo approved as On-call lead (2 of 2)." in out
     assert f"hotfix-bot: 🌿 Branch {BRANCH} pushed from v1.1.0 (" in out
     assert "Alice (on-call engineer) pushed " in out and f"to {BRANCH}" in out
-    assert f"hotfix-bot: 🔍 @Rita: review {BRANCH} please" in out
+    assert f"hotfix-bot: 🔍 @Rita: review {BRANCH} at " in out and "The diff:" in out
     assert "hotfix-bot: 👍 @Rita approved the review (Reviewer)." in out
     assert "hotfix-bot: 🏷️ Tagged v1.1.1 on " in out and "Previous production: v1.1.0." in out
     assert "hotfix-bot: ⏰ @Alice: HF-1 monitoring check-in: are error rates and latency normal?" in out

@@ -46,8 +46,11 @@ def test_declare_to_close_on_a_real_remote(driver: Driver, remote: Remote, tmp_p
     driver.click("Ready for review", hotfix, user="UDEV")
     driver.settle()
     request = driver.thread(hotfix)[-1]
-    assert request.startswith("🔍 <@UREV1> <@UREV2>: review `hotfix/PROD-501-checkout-returns-500` please")
+    assert request.startswith(f"🔍 <@UREV1> <@UREV2>: review `hotfix/PROD-501-checkout-returns-500` at `{head[:10]}` "
+                              "please")
     assert "1 file(s), +1 −1: `checkout.py`" in request
+    assert "The diff:\n```diff --git a/checkout.py b/checkout.py" in request  # the reviewer reads the change itself
+    assert "-    return sum(item.price for item in cart)\n+    return sum(0, item.price for item in cart)" in request
     assert "In review" in driver.status_text(hotfix)
     assert "Review reminder 17:42 UTC" in driver.status_text(hotfix)  # half of the 1 h SLA
 
@@ -132,7 +135,7 @@ def test_a_merge_conflict_is_reported_and_a_hand_merge_is_verified_from_git(
     driver.settle()
     conflict = next(t for t in driver.thread(hotfix) if t.startswith("⚠️ Merging into `develop`"))
     assert "conflicts in `payments.py`; nothing was pushed" in conflict
-    assert "git merge --no-ff origin/hotfix/PROD-501-checkout-returns-500" in conflict
+    assert f"git merge --no-ff {remote.rev(BRANCH)}" in conflict  # the reviewed commit, not whatever the branch is
     assert remote.rev("develop") == develop_before
     assert "✅ `main` · ⏳ `develop`" in driver.status_text(hotfix)
 

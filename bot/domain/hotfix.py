@@ -77,6 +77,8 @@ class Hotfix:
     number: int | None = None  # assigned by the store
     base_ref: str | None = None
     base_commit: str | None = None
+    review_commit: str | None = None  # the branch head the open review request showed
+    approved_commit: str | None = None  # the commit the latest review approved: what is tagged and merged back
     tag: str | None = None  # the latest release tag pushed for this hotfix
     tag_commit: str | None = None
     previous_tag: str | None = None  # what production ran before: the rollback target
@@ -110,10 +112,12 @@ class EventKind(StrEnum):
     FULLY_APPROVED = "fully_approved"
     REJECTED = "rejected"
     BRANCH_CUT = "branch_cut"
+    READY_FOR_REVIEW = "ready_for_review"
     REVIEW_REQUESTED = "review_requested"
     REVIEW_APPROVED = "review_approved"
     CHANGES_REQUESTED = "changes_requested"
     DEPLOY_STARTED = "deploy_started"
+    BRANCH_MOVED = "branch_moved"
     TAGGED = "tagged"
     STABLE = "stable"
     MONITORING_ENDED_EARLY = "monitoring_ended_early"
@@ -122,6 +126,7 @@ class EventKind(StrEnum):
     MERGE_CONFLICT = "merge_conflict"
     ALL_MERGED = "all_merged"
     BRANCH_DELETED = "branch_deleted"
+    BRANCH_KEPT = "branch_kept"
     CLOSED = "closed"
     STEP_FAILED = "step_failed"
     RETRIED = "retried"

@@ -10,6 +10,7 @@ from bot.domain.hotfix import (
     BOT, CutBranch, DeleteBranch, Event, EventKind, Hotfix, MergeBack, Stage, SummarizeDiff, TagRelease, VerifyMerged,
 )
 from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy, role_label
+from bot.domain.review import Commit, ReviewChange, commits_to_detail
 from bot.domain.timers import CancelTimers, StartTimer, TimerKind
 from bot.domain.transitions import REASON_MAX, Outcome, Refused
 
@@ -21,30 +22,36 @@ MONITORING_TIMERS = (TimerKind.MONITORING_CHECKIN, TimerKind.MONITORING_END, Tim
 def ready_for_review(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Outcome:
     _check_runner(hotfix, user_id, policy, "ask for review")
     _check_stage(hotfix, {Stage.FIXING}, "ask for a review", "once the branch is cut and before it is tagged")
-    return Outcome(replace(hotfix, stage=Stage.IN_REVIEW), effects=(SummarizeDiff(),))
+    # Recorded now, not when the diff is posted: reviews given before this click no longer count.
+    event = Event(EventKind.READY_FOR_REVIEW, user_id, now)
+    return Outcome(replace(hotfix, stage=Stage.IN_REVIEW, review_commit=None), (event,), (SummarizeDiff(),))
 
 
-def record_review_request(hotfix: Hotfix, *, files: Collection[str], insertions: int, deletions: int,
-                          policy: Policy, now: datetime) -> Outcome:
-    if hotfix.stage is not Stage.IN_REVIEW:
-        return Outcome(hotfix)
-    if not files:
+def record_review_request(hotfix: Hotfix, *, change: ReviewChange, policy: Policy, now: datetime) -> Outcome:
+    if hotfix.stage is not Stage.IN_REVIEW or hotfix.review_commit is not None:
+        return Outcome(hotfix)  # a re-run of a job that already reported
+    if not change.files:
         event = Event(EventKind.STEP_FAILED, BOT, now, {
             "message": f"`{hotfix.branch}` has no changes yet. Push the fix, then press Ready for review again."})
         return Outcome(replace(hotfix, stage=Stage.FIXING), (event,))
     sla = policy.times.review_sla
-    detail = {"files": "\n".join(files), "insertions": str(insertions), "deletions": str(deletions)}
-    return Outcome(hotfix, (Event(EventKind.REVIEW_REQUESTED, BOT, now, detail),), (
+    requested = replace(hotfix, review_commit=change.commit)
+    return Outcome(requested, (Event(EventKind.REVIEW_REQUESTED, BOT, now, change.to_detail()),), (
         StartTimer(TimerKind.REVIEW_HALFWAY, sla / 2), StartTimer(TimerKind.REVIEW_OVERDUE, sla)))
 
 
-def approve_review(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime,
+def approve_review(hotfix: Hotfix, *, user_id: str, commit: str, policy: Policy, now: datetime,
                    reviewed_by: Collection[str] = ()) -> Outcome:
+    """`commit`: the one the reviewer's checklist named; `reviewed_by`: who approved it since the latest request."""
     role = check_reviewer(hotfix, user_id, policy)
-    event = Event(EventKind.REVIEW_APPROVED, user_id, now, {"role": role})
+    if commit != hotfix.review_commit:
+        raise Refused(f"`{hotfix.branch}` changed since you opened the review: `{(hotfix.review_commit or '')[:10]}` "
+                      "is up for review now. Read the new review request in the thread, then review again.")
+    event = Event(EventKind.REVIEW_APPROVED, user_id, now, {"role": role, "commit": commit})
     if _security_review_missing(hotfix, policy, {*reviewed_by, user_id}):
         return Outcome(hotfix, (event,))
-    return Outcome(replace(hotfix, stage=Stage.REVIEWED), (event,), (CancelTimers(REVIEW_TIMERS),))
+    approved = replace(hotfix, stage=Stage.REVIEWED, approved_commit=commit)
+    return Outcome(approved, (event,), (CancelTimers(REVIEW_TIMERS),))
 
 
 def request_changes(hotfix: Hotfix, *, user_id: str, reason: str, policy: Policy, now: datetime) -> Outcome:
@@ -59,6 +66,15 @@ def tag_and_deploy(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetim
     _check_stage(hotfix, {Stage.REVIEWED}, "tag and deploy", "after a reviewer approved the change")
     event = Event(EventKind.DEPLOY_STARTED, user_id, now)
     return Outcome(replace(hotfix, stage=Stage.DEPLOYING), (event,), (TagRelease(),))
+
+
+def record_branch_moved(hotfix: Hotfix, *, head: str, commits: tuple[Commit, ...], now: datetime) -> Outcome:
+    """Commits landed on the branch after the approved one: nothing is tagged, they need a review of their own."""
+    if hotfix.stage is not Stage.DEPLOYING:
+        return Outcome(hotfix)
+    detail = {"approved": hotfix.approved_commit or "", "head": head, "commits": commits_to_detail(commits)}
+    again = replace(hotfix, stage=Stage.IN_REVIEW, review_commit=None)
+    return Outcome(again, (Event(EventKind.BRANCH_MOVED, BOT, now, detail),), (SummarizeDiff(),))
 
 
 def record_tag(hotfix: Hotfix, *, tag: str, commit: str, previous_tag: str, policy: Policy, now: datetime,
@@ -168,6 +184,13 @@ def record_branch_deleted(hotfix: Hotfix, *, now: datetime) -> Outcome:
     return Outcome(hotfix, (Event(EventKind.BRANCH_DELETED, BOT, now, {"branch": hotfix.branch}),))
 
 
+def record_branch_kept(hotfix: Hotfix, *, head: str, commits: tuple[Commit, ...], now: datetime) -> Outcome:
+    """The branch has commits the merge-back did not include: deleting it would lose them."""
+    detail = {"branch": hotfix.branch, "head": head, "merged": hotfix.approved_commit or "",
+              "commits": commits_to_detail(commits)}
+    return Outcome(hotfix, (Event(EventKind.BRANCH_KEPT, BOT, now, detail),))
+
+
 def close(hotfix: Hotfix, *, user_id: str, reason: str, policy: Policy, now: datetime) -> Outcome:
     _check_runner(hotfix, user_id, policy, "close it")
     if not hotfix.stage.is_active:
@@ -217,6 +240,9 @@ def _check_stage(hotfix: Hotfix, allowed: set[Stage], what: str, when: str) -> N
 
 def check_reviewer(hotfix: Hotfix, user_id: str, policy: Policy) -> str:
     _check_stage(hotfix, {Stage.IN_REVIEW}, "review it", "after Ready for review")
+    if hotfix.review_commit is None:
+        raise Refused(f"The review request of {hotfix.key} is not in the thread yet: wait for it, then review "
+                      "the change it shows.")
     if user_id == hotfix.declared_by:
         raise Refused(f"You declared {hotfix.key}, so someone else has to review it.")
     for role in (REVIEWER, SECURITY):

@@ -7,9 +7,13 @@ GitOpError
  ├── RefNotFound         a branch or commit the caller named does not exist on the remote
  ├── NoProductionTag     no release tag matches the repository's production-tag glob
  └── InvalidRefName      a name git would not accept as a branch, or could read as an option
+
+BranchMoved is no failure: the hotfix branch has commits past the one a step was given, so the step stops.
 """
 
 from __future__ import annotations
+
+from bot.domain.review import Commit
 
 _MAX_FILES_SHOWN = 10
 
@@ -59,3 +63,13 @@ class InvalidRefName(GitOpError, ValueError):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"{name!r} is not a valid git branch or tag name.")
+
+
+class BranchMoved(Exception):
+    """The branch is at `head`, past the commit the step was given; `commits` are the ones added since."""
+
+    def __init__(self, branch: str, head: str, commits: tuple[Commit, ...]) -> None:
+        self.branch = branch
+        self.head = head
+        self.commits = commits
+        super().__init__(f"{branch} moved to {head[:10]} ({len(commits)} new commit(s)).")

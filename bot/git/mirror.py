@@ -98,9 +98,14 @@ class Mirror:
         if result.status != 0:
             raise RemoteUnavailable(self.name, self._short_error(result.err))
 
-    def push(self, *refspecs: str, atomic: bool = False) -> list[Rejection]:
-        """Push exactly these refspecs (never forced); returns what the remote refused."""
+    def push(self, *refspecs: str, atomic: bool = False, lease: tuple[str, str] | None = None) -> list[Rejection]:
+        """Push exactly these refspecs (never forced); returns what the remote refused.
+
+        `lease` (ref, commit): the remote updates the ref only while it still points at that commit.
+        """
         options = ["--porcelain", "--atomic"] if atomic else ["--porcelain"]
+        if lease:
+            options.append(f"--force-with-lease={lease[0]}:{lease[1]}")
         result = self._call("push", *options, "origin", *refspecs, network=True)
         rejections = _parse_rejections(result.out)
         if result.status != 0 and not rejections:
@@ -155,6 +160,17 @@ class Mirror:
 
     def diff_numstat(self, base: str, head: str) -> str:
         return self.run("diff", "--numstat", "--no-renames", "-z", base, head)
+
+    def diff_patch(self, base: str, head: str) -> str:
+        return self.run("diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", "--unified=3",
+                        base, head)
+
+    def commits(self, old: str, new: str, limit: int) -> list[tuple[str, str, str]]:
+        """(sha, subject, author) of the commits in new but not in old, newest first."""
+        out = self.run("log", f"--max-count={limit}", "--format=%H%x00%s%x00%an%x00", "--end-of-options",
+                       f"{old}..{new}")
+        fields = out.split("\0")[:-1]  # git allows no NUL in a commit message or a name
+        return [(fields[i].strip(), fields[i + 1], fields[i + 2]) for i in range(0, len(fields) - 2, 3)]
 
     def run(self, cmd: str, *args: str) -> str:
         result = self._call(cmd, *args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -12,8 +13,10 @@ from pathlib import Path
 import git
 
 from bot.domain.repo import Flow, RepoSpec
+from bot.domain.review import PATCH_KEPT, Commit, FileChange, ReviewChange
 from bot.domain.versions import newest_production, next_free_patch
 from bot.git.errors import (
+    BranchMoved,
     InvalidRefName,
     MergeConflict,
     NoProductionTag,
@@ -21,13 +24,15 @@ from bot.git.errors import (
     RefNotFound,
 )
 from bot.git.mirror import Mirror, Rejection, Snapshot, TagRecord, first_culprit, lost_race
-from bot.git.results import CutResult, DiffSummary, MergeResult, TagInfo, TagResult
+from bot.git.results import CutResult, MergeResult, TagInfo, TagResult
 
 MARKER_TRAILER = "Hotfix"
 PREVIOUS_TAG_TRAILER = "Previous-Tag"
 PUSH_ATTEMPTS = 5
+COMMITS_LISTED = 100
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
-__all__ = ["CutResult", "DiffSummary", "GitOps", "MergeResult", "TagInfo", "TagResult", "branch_ref"]
+__all__ = ["CutResult", "GitOps", "MergeResult", "TagInfo", "TagResult", "branch_ref"]
 
 
 class GitOps:
@@ -61,8 +66,10 @@ class GitOps:
                 return self._existing_cut(mirror, spec, branch, existing)
             raise PushRejected(ref, first_culprit(rejections).reason)
 
-    def tag_release(self, spec: RepoSpec, branch: str, *, marker: str, message: str) -> TagResult:
+    def tag_release(self, spec: RepoSpec, branch: str, commit: str, *, marker: str, message: str) -> TagResult:
+        """Tag exactly `commit`, the approved one; raises BranchMoved if the branch has commits past it."""
         branch_ref(branch)  # refuses a name git would not accept before any git call
+        _check_commit(commit)
         _check_marker(marker)
         with self._synced(spec) as mirror:
             for _ in range(PUSH_ATTEMPTS):
@@ -73,32 +80,36 @@ class GitOps:
                 if production is None:
                     raise NoProductionTag(spec.production_tag)
                 head = _head(snapshot, branch)
+                if head != commit:
+                    raise BranchMoved(branch, head, _commits(mirror, commit, head))
                 name = next_free_patch(production.name, (tag.name for tag in snapshot.tags))
                 annotation = _annotation(message, marker, production.name)
-                commit, rejections = self._tag(mirror, spec, snapshot, head, name, annotation)
+                tagged, rejections = self._tag(mirror, spec, snapshot, commit, name, annotation)
                 if not rejections:
-                    return TagResult(name, commit, production.name)
+                    return TagResult(name, tagged, production.name)
                 if not lost_race(rejections):
                     culprit = first_culprit(rejections)
                     raise PushRejected(culprit.ref, culprit.reason)
                 mirror.fetch()
             raise PushRejected(f"refs/tags/{name}", _gave_up(rejections))
 
-    def merge_back(self, spec: RepoSpec, branch: str, target: str, *, message: str) -> MergeResult:
-        branch_ref(branch)
+    def merge_back(self, spec: RepoSpec, commit: str, target: str, *, message: str) -> MergeResult:
+        """Merge exactly `commit` (the tagged fix), whatever its branch points at by now."""
+        _check_commit(commit)
         target_ref = branch_ref(target)
         with self._locked(spec) as mirror:
             for _ in range(PUSH_ATTEMPTS):
                 mirror.sync()
-                snapshot = mirror.snapshot((branch, target), spec.production_tag)
-                head, tip = _head(snapshot, branch), _head(snapshot, target)
-                if mirror.is_ancestor(head, tip):
-                    return MergeResult(target, mirror.merged_by(head, tip), already_merged=True)
-                commit = _merge_commit(mirror, target, tip, head, message)
+                if mirror.resolve(commit) is None:
+                    raise RefNotFound(commit)
+                tip = _head(mirror.snapshot((target,), spec.production_tag), target)
+                if mirror.is_ancestor(commit, tip):
+                    return MergeResult(target, mirror.merged_by(commit, tip), already_merged=True)
+                merge = _merge_commit(mirror, target, tip, commit, message)
                 self._before_push(spec, [target_ref])
-                rejections = mirror.push(f"{commit}:{target_ref}")
+                rejections = mirror.push(f"{merge}:{target_ref}")
                 if not rejections:
-                    return MergeResult(target, commit, already_merged=False)
+                    return MergeResult(target, merge, already_merged=False)
                 if not lost_race(rejections):
                     raise PushRejected(target_ref, first_culprit(rejections).reason)
             raise PushRejected(target_ref, _gave_up(rejections))
@@ -114,29 +125,48 @@ class GitOps:
             snapshot = mirror.snapshot(targets, spec.production_tag)
             return {target: mirror.is_ancestor(head, _head(snapshot, target)) for target in targets}
 
-    def delete_branch(self, spec: RepoSpec, branch: str) -> None:
+    def delete_branch(self, spec: RepoSpec, branch: str, commit: str) -> None:
+        """Delete the branch only while it points at `commit`; raises BranchMoved (and keeps it) otherwise."""
         ref = branch_ref(branch)
+        _check_commit(commit)
         with self._synced(spec) as mirror:
-            if mirror.resolve(ref) is None:
-                return  # already gone on the remote; the fetch pruned our copy
-            self._before_push(spec, [ref])
-            rejections = mirror.push(f":{ref}")
-            if rejections:
-                raise PushRejected(ref, first_culprit(rejections).reason)
-            mirror.delete_local_ref(ref)
+            for _ in range(PUSH_ATTEMPTS):
+                head = mirror.resolve(ref)
+                if head is None:
+                    return  # already gone on the remote; the fetch pruned our copy
+                if head != commit:
+                    raise BranchMoved(branch, head, _commits(mirror, commit, head))
+                self._before_push(spec, [ref])
+                # The lease makes the remote check the branch is still at `commit` as it deletes it.
+                rejections = mirror.push(f":{ref}", lease=(ref, commit))
+                if not rejections:
+                    mirror.delete_local_ref(ref)
+                    return
+                if not lost_race(rejections):
+                    raise PushRejected(ref, first_culprit(rejections).reason)
+                mirror.fetch()
+            raise PushRejected(ref, _gave_up(rejections))
 
     def branch_head(self, spec: RepoSpec, branch: str) -> str | None:
         ref = branch_ref(branch)
         with self._synced(spec) as mirror:
             return mirror.resolve(ref)
 
-    def diff_summary(self, spec: RepoSpec, base: str, branch: str) -> DiffSummary:
+    def review_change(self, spec: RepoSpec, base: str, branch: str, *, approved: str | None = None) -> ReviewChange:
+        """The branch's change since `base`, measured at one head; the diff shown starts at `approved` if given."""
         ref = branch_ref(branch)
+        if approved:
+            _check_commit(approved)
         with self._synced(spec) as mirror:
             base_commit, head = mirror.resolve(base), mirror.resolve(ref)
             if base_commit is None or head is None:
                 raise RefNotFound(base if base_commit is None else branch)
-            return _parse_numstat(mirror.diff_numstat(base_commit, head))
+            files = _parse_numstat(mirror.diff_numstat(base_commit, head))
+            if not approved:
+                return ReviewChange(base_commit, head, files, files, mirror.diff_patch(base_commit, head)[:PATCH_KEPT])
+            return ReviewChange(base_commit, head, files, _parse_numstat(mirror.diff_numstat(approved, head)),
+                                mirror.diff_patch(approved, head)[:PATCH_KEPT], approved,
+                                _commits(mirror, approved, head))
 
     def _before_push(self, spec: RepoSpec, refs: list[str]) -> None:
         """Called after the fetch and just before each push; tests override it to race the push."""
@@ -272,11 +302,20 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "Merge hotfix"
 
 
-def _parse_numstat(numstat: str) -> DiffSummary:
-    files, insertions, deletions = [], 0, 0
+def _parse_numstat(numstat: str) -> tuple[FileChange, ...]:
+    files = []
     for entry in filter(None, numstat.split("\0")):
         added, removed, path = entry.split("\t", 2)
-        files.append(path)
-        insertions += int(added) if added.isdigit() else 0  # "-" for binary files
-        deletions += int(removed) if removed.isdigit() else 0
-    return DiffSummary(files, insertions, deletions)
+        # "-" for binary files
+        files.append(FileChange(path, int(added) if added.isdigit() else 0, int(removed) if removed.isdigit() else 0))
+    return tuple(files)
+
+
+def _commits(mirror: Mirror, old: str, new: str) -> tuple[Commit, ...]:
+    return tuple(Commit(*fields) for fields in mirror.commits(old, new, COMMITS_LISTED))
+
+
+def _check_commit(commit: str) -> None:
+    """A commit the bot recorded: a full SHA, which git cannot read as an option or a range."""
+    if not _SHA.fullmatch(commit):
+        raise InvalidRefName(commit)

@@ -30,10 +30,3 @@ class MergeResult:
     target: str
     commit: str
     already_merged: bool
-
-
-@dataclass(frozen=True)
-class DiffSummary:
-    files: list[str]
-    insertions: int
-    deletions: int

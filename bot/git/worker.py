@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from bot.domain.hotfix import EventKind, Hotfix
 from bot.domain.repo import RepoSpec
-from bot.git.errors import GitOpError, MergeConflict, RemoteUnavailable
+from bot.git.errors import BranchMoved, GitOpError, MergeConflict, RefNotFound, RemoteUnavailable
 from bot.git.ops import GitOps
 from bot.service.hotfixes import HotfixService
 from bot.service.runner import Handler, RetryLater
@@ -37,23 +37,30 @@ class GitWorker:
         self.service.record_branch_cut(hotfix.key, base_ref=cut.base_ref, base_commit=cut.base_commit)
 
     def summarize_diff(self, hotfix: Hotfix, job: Job) -> None:
-        diff = self.ops.diff_summary(self._spec(hotfix), hotfix.base_commit or hotfix.base_ref or "", hotfix.branch)
-        self.service.record_review_request(hotfix.key, files=diff.files, insertions=diff.insertions,
-                                           deletions=diff.deletions)
+        change = self.ops.review_change(self._spec(hotfix), hotfix.base_commit or hotfix.base_ref or "", hotfix.branch,
+                                        approved=hotfix.approved_commit)
+        self.service.record_review_request(hotfix.key, change=change)
 
     def tag_release(self, hotfix: Hotfix, job: Job) -> None:
         # One marker per deploy attempt: a re-run of this job finds its tag, a deploy after a rollback makes a new one.
         _, events = self.service.timeline(hotfix.key)
         attempt = sum(1 for e in events if e.kind is EventKind.DEPLOY_STARTED)
         marker = f"{hotfix.key}/deploy-{attempt}"
-        tagged = self.ops.tag_release(self._spec(hotfix), hotfix.branch, marker=marker, message=release_message(hotfix))
+        spec = self._spec(hotfix)
+        try:
+            tagged = self.ops.tag_release(spec, hotfix.branch, self._shipped(spec, hotfix), marker=marker,
+                                          message=release_message(hotfix))
+        except BranchMoved as moved:
+            self.service.record_branch_moved(hotfix.key, head=moved.head, commits=moved.commits)
+            return
         self.service.record_tag(hotfix.key, tag=tagged.tag, commit=tagged.commit, previous_tag=tagged.previous_tag)
 
     def merge_back(self, hotfix: Hotfix, job: Job) -> None:
         spec = self._spec(hotfix)
+        shipped = self._shipped(spec, hotfix)
         for target in hotfix.targets_left:
             try:
-                merged = self.ops.merge_back(spec, hotfix.branch, target, message=merge_message(hotfix, target))
+                merged = self.ops.merge_back(spec, shipped, target, message=merge_message(hotfix, target))
             except MergeConflict as conflict:
                 self.service.record_conflict(hotfix.key, target=target, files=conflict.files)
                 continue
@@ -61,20 +68,33 @@ class GitWorker:
 
     def verify_merged(self, hotfix: Hotfix, job: Job) -> None:
         spec = self._spec(hotfix)
-        head = self.ops.branch_head(spec, hotfix.branch)
-        if head is None:
-            return
-        contains = self.ops.merged_targets(spec, head, hotfix.targets_left)
+        shipped = self._shipped(spec, hotfix)
+        contains = self.ops.merged_targets(spec, shipped, hotfix.targets_left)
         for target, merged in contains.items():
             if merged:
-                self.service.record_merged(hotfix.key, target=target, commit=head, by_hand=True)
+                self.service.record_merged(hotfix.key, target=target, commit=shipped, by_hand=True)
         missing = tuple(t for t, merged in contains.items() if not merged)
         if missing and job.payload.get("remind"):
             self.service.remind_merge_back(hotfix.key, missing=missing)
 
     def delete_branch(self, hotfix: Hotfix, job: Job) -> None:
-        self.ops.delete_branch(self._spec(hotfix), hotfix.branch)
+        spec = self._spec(hotfix)
+        try:
+            self.ops.delete_branch(spec, hotfix.branch, self._shipped(spec, hotfix))
+        except BranchMoved as moved:
+            self.service.record_branch_kept(hotfix.key, head=moved.head, commits=moved.commits)
+            return
         self.service.record_branch_deleted(hotfix.key)
+
+    def _shipped(self, spec: RepoSpec, hotfix: Hotfix) -> str:
+        """The approved commit: what is tagged, merged back and checked for. A hotfix approved before the bot
+        recorded approved commits ships its branch head, as it did then."""
+        if hotfix.approved_commit:
+            return hotfix.approved_commit
+        head = self.ops.branch_head(spec, hotfix.branch)
+        if head is None:
+            raise RefNotFound(hotfix.branch)
+        return head
 
     def _spec(self, hotfix: Hotfix) -> RepoSpec:
         spec = self.service.repos.get(hotfix.repo)

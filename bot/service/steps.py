@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.domain import deploy, procedure, reminders
 from bot.domain.hotfix import EventKind, Hotfix, VerifyMerged
+from bot.domain.review import Commit, ReviewChange
 from bot.domain.transitions import Refused
 
 
@@ -16,10 +17,11 @@ class Steps:
     def ready_for_review(self, key: str, *, user_id: str) -> Hotfix:
         return self._move(key, lambda h, now: procedure.ready_for_review(h, user_id=user_id, policy=self.policy, now=now))
 
-    def approve_review(self, key: str, *, user_id: str) -> Hotfix:
+    def approve_review(self, key: str, *, user_id: str, commit: str) -> Hotfix:
         def move(hotfix, now):
             reviewed = self._reviewers_so_far(hotfix)
-            return procedure.approve_review(hotfix, user_id=user_id, policy=self.policy, now=now, reviewed_by=reviewed)
+            return procedure.approve_review(hotfix, user_id=user_id, commit=commit, policy=self.policy, now=now,
+                                            reviewed_by=reviewed)
         return self._move(key, move)
 
     def request_changes(self, key: str, *, user_id: str, reason: str) -> Hotfix:
@@ -66,9 +68,12 @@ class Steps:
                                                                now=now))
 
     # --- the git worker's reports ---------------------------------------------------------------------------------
-    def record_review_request(self, key: str, *, files: Collection[str], insertions: int, deletions: int) -> Hotfix:
-        return self._move(key, lambda h, now: procedure.record_review_request(
-            h, files=files, insertions=insertions, deletions=deletions, policy=self.policy, now=now))
+    def record_review_request(self, key: str, *, change: ReviewChange) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.record_review_request(h, change=change, policy=self.policy,
+                                                                               now=now))
+
+    def record_branch_moved(self, key: str, *, head: str, commits: tuple[Commit, ...]) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.record_branch_moved(h, head=head, commits=commits, now=now))
 
     def record_tag(self, key: str, *, tag: str, commit: str, previous_tag: str) -> Hotfix:
         def move(hotfix, now):
@@ -86,6 +91,9 @@ class Steps:
 
     def record_branch_deleted(self, key: str) -> Hotfix:
         return self._move(key, lambda h, now: procedure.record_branch_deleted(h, now=now))
+
+    def record_branch_kept(self, key: str, *, head: str, commits: tuple[Commit, ...]) -> Hotfix:
+        return self._move(key, lambda h, now: procedure.record_branch_kept(h, head=head, commits=commits, now=now))
 
     def remind_merge_back(self, key: str, *, missing: tuple[str, ...]) -> Hotfix:
         return self._move(key, lambda h, now: reminders.remind_merge_back(h, missing=missing, now=now))
@@ -111,6 +119,11 @@ class Steps:
         return next((e.at for e in reversed(events) if e.kind is EventKind.TAGGED), hotfix.declared_at)
 
     def _reviewers_so_far(self, hotfix: Hotfix) -> set[str]:
+        """Who approved the commit under review since the latest review request."""
         _, events = self.timeline(hotfix.key)
-        since = max((i for i, e in enumerate(events) if e.kind is EventKind.REVIEW_REQUESTED), default=0)
-        return {e.actor for e in events[since:] if e.kind is EventKind.REVIEW_APPROVED}
+        since = max((i for i, e in enumerate(events) if e.kind in _REVIEW_REQUESTS), default=0)
+        return {e.actor for e in events[since:]
+                if e.kind is EventKind.REVIEW_APPROVED and e.detail.get("commit") == hotfix.review_commit}
+
+
+_REVIEW_REQUESTS = (EventKind.READY_FOR_REVIEW, EventKind.BRANCH_MOVED, EventKind.REVIEW_REQUESTED)

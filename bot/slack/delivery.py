@@ -41,7 +41,8 @@ class SlackDelivery:
         hotfix = self.service.get(f"HF-{job.hotfix_id}")
         event = event_from_payload(job.payload)
         events = self.service.timeline(hotfix.key)[1] if event.kind is EventKind.CLOSED else ()
-        message = replies.announcement(event, hotfix, self.service.policy.approvals, events)
+        message = replies.announcement(event, hotfix, self.service.policy.approvals, events,
+                                       private=self._in_security_channel(hotfix))
         if message is None:
             return
         channel, thread_ts = self.service.status_message_of(hotfix) or self._status(hotfix)
@@ -65,8 +66,8 @@ class SlackDelivery:
 
     def _status(self, hotfix: Hotfix) -> tuple[str, str]:
         timers = self.service.pending_timers(hotfix)
-        private = hotfix.security and self.security_channel is not None
-        message = views.status_message(hotfix, self.service.policy.approvals, timers, private=private)
+        message = views.status_message(hotfix, self.service.policy.approvals, timers,
+                                       private=self._in_security_channel(hotfix))
         if where := self.service.status_message_of(hotfix):
             try:
                 self._call("chat_update", channel=where[0], ts=where[1], **message.as_kwargs())
@@ -79,6 +80,9 @@ class SlackDelivery:
         response = self._call("chat_postMessage", channel=channel, **message.as_kwargs())
         self.service.remember_status_message(hotfix, channel=response["channel"], ts=response["ts"])
         return response["channel"], response["ts"]
+
+    def _in_security_channel(self, hotfix: Hotfix) -> bool:
+        return hotfix.security and self.security_channel is not None
 
     def _call(self, method: str, **kwargs):
         try:

@@ -8,16 +8,24 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 from bot.domain import postmortem
 from bot.domain.hotfix import Event, EventKind, Hotfix
 from bot.domain.policy import REVIEWER, ApprovalPolicy, role_label
+from bot.domain.review import PATCH_KEPT, Commit, ReviewChange, commits_from_detail
 from bot.domain.timers import TimerKind
 from bot.slack.ids import ActionId
 from bot.slack.views import Message, clock_time, escape, mention
 
 MINIMAL_FILES, MINIMAL_LINES = 5, 100  # seed 003: keep changes minimal
+DIFF_LINES_SHOWN, DIFF_CHARS_SHOWN = 40, 3000  # a diff up to this size is shown whole in the review request
 SLACK_TEXT_MAX = 3000
 
 
-def announcement(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, events: Sequence[Event] = ()) -> Message | None:
-    """The thread reply for one audit event, or None for events that need no reply."""
+def announcement(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, events: Sequence[Event] = (), *,
+                 private: bool = False) -> Message | None:
+    """The thread reply for one audit event, or None for events that need no reply.
+
+    `private`: the thread is in the security channel, so a security hotfix's diff and commit subjects may show.
+    """
+    if revealing := _REVEALING.get(event.kind):
+        return Message(revealing(event, hotfix, policy, private or not hotfix.security))
     render = _RENDERERS.get(event.kind)
     if render is None:
         return None
@@ -44,18 +52,81 @@ def _approved(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
     return line + (f" Still needed: {', '.join(missing)}." if missing else "")
 
 
-def _review_requested(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
-    files = event.detail["files"].split("\n")
-    plus, minus = int(event.detail["insertions"]), int(event.detail["deletions"])
+def _review_requested(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, reveal: bool) -> str:
+    change = ReviewChange.from_detail(event.detail)
+    files, plus, minus = change.files, change.insertions, change.deletions
     reviewers = " ".join(mention(u) for u in sorted(policy.holders(REVIEWER) - {hotfix.declared_by}))
-    shown = ", ".join(f"`{f}`" for f in files[:10]) + (f" and {len(files) - 10} more" if len(files) > 10 else "")
-    lines = [f"🔍 {reviewers}: review `{hotfix.branch}` please (1 reviewer, not the declarer).",
-             f"{len(files)} file(s), +{plus} −{minus}: {shown}"]
+    lines = [f"🔍 {reviewers}: review `{hotfix.branch}` at `{change.commit[:10]}` please (1 reviewer, not the declarer)."]
+    if not reveal:
+        lines.append(f"{len(files)} file(s), +{plus} −{minus}. A security fix in a public channel: the diff and the "
+                     f"file names stay out of it. See them with `{_diff_command(change.base, change.commit)}`")
+    else:
+        shown = ", ".join(f"`{_code(f.path)}`" for f in files[:10]) + (
+            f" and {len(files) - 10} more" if len(files) > 10 else "")
+        lines.append(f"{len(files)} file(s), +{plus} −{minus}: {shown}")
     if len(files) > MINIMAL_FILES or plus + minus > MINIMAL_LINES:
         lines.append(f"⚠️ Not a minimal change (over {MINIMAL_FILES} files or {MINIMAL_LINES} lines). "
                      "Hotfixes fix only the immediate problem.")
-    lines.append("Use *Approve review* or *Request changes* on the status message.")
+    if change.approved:
+        lines.append(_since_approved(change, reveal))
+    if reveal and change.patch:
+        lines.append(_diff(change))
+    lines.append(f"Use *Approve review* or *Request changes* on the status message. An approval counts for "
+                 f"`{change.commit[:10]}` only: commits pushed after it need a review of their own.")
     return "\n".join(lines)
+
+
+def _since_approved(change: ReviewChange, reveal: bool) -> str:
+    approved = f"`{change.approved[:10]}`" if change.approved else ""
+    if not change.new_commits:
+        return f"No new commits since the approved {approved}."
+    return f"🆕 {len(change.new_commits)} commit(s) since the approved {approved}:\n" + _commit_list(
+        change.new_commits, reveal)
+
+
+def _diff(change: ReviewChange) -> str:
+    """A small diff whole, in a code block; a bigger one as counts per file, its first hunks and the command."""
+    label = f"The diff since `{change.approved[:10]}`" if change.approved else "The diff"
+    lines_changed = sum(f.insertions + f.deletions for f in change.shown_files)
+    body = _code(change.patch)
+    if lines_changed <= DIFF_LINES_SHOWN and len(change.patch) < PATCH_KEPT and len(body) <= DIFF_CHARS_SHOWN:
+        return f"{label}:\n```{body}```"
+    counts = "\n".join(f"• `{_code(f.path)}` +{f.insertions} −{f.deletions}" for f in change.shown_files[:10])
+    more = f"\n…and {len(change.shown_files) - 10} more file(s)" if len(change.shown_files) > 10 else ""
+    first_hunks = body[:DIFF_CHARS_SHOWN].rpartition("\n")[0]
+    return (f"{label} is {lines_changed} lines, too long for the thread:\n{counts}{more}\nIts first hunks:\n"
+            f"```{first_hunks}```\nSee all of it: `{_diff_command(change.shown_from, change.commit)}`")
+
+
+def _diff_command(base: str, commit: str) -> str:
+    return f"git fetch origin && git diff {base}..{commit}"
+
+
+def _commit_list(commits: Sequence[Commit], reveal: bool) -> str:
+    """Short SHA, subject and author; a security fix in a public channel keeps its subjects to itself."""
+    lines = [f"• `{c.sha[:7]}` {_code(c.subject) + ' ' if reveal else ''}({_code(c.author)})" for c in commits[:10]]
+    more = [f"…and {len(commits) - 10} more"] if len(commits) > 10 else []
+    return "\n".join(lines + more)
+
+
+def _code(text: str) -> str:
+    """Git text inside a code block or span: escaped, and a backtick in it cannot end the block early, because it
+    is shown as the look-alike ˋ (U+02CB), which Slack does not read as markup."""
+    return escape(text).replace("`", "ˋ")
+
+
+def _branch_moved(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, reveal: bool) -> str:
+    commits = commits_from_detail(event.detail["commits"])
+    return (f"🛑 Not tagged: `{hotfix.branch}` moved past the approved `{event.detail['approved'][:10]}` to "
+            f"`{event.detail['head'][:10]}`. {len(commits)} commit(s) nobody reviewed:\n"
+            f"{_commit_list(commits, reveal)}\nThey need a review too: a new review request follows.")
+
+
+def _branch_kept(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, reveal: bool) -> str:
+    commits = commits_from_detail(event.detail["commits"])
+    return (f"🌿 Kept `{event.detail['branch']}`: it points at `{event.detail['head'][:10]}`, past the merged "
+            f"`{event.detail['merged'][:10]}`, so deleting it would lose {len(commits)} commit(s) no target has:\n"
+            f"{_commit_list(commits, reveal)}\nSave that work elsewhere, then delete the branch by hand.")
 
 
 def _tagged(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
@@ -72,9 +143,10 @@ def _rolled_back(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
 
 def _conflict(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
     target, files = event.detail["target"], event.detail["files"].split("\n")
+    fix = hotfix.approved_commit or f"origin/{hotfix.branch}"  # the reviewed commit: the branch may have moved
     return (f"⚠️ Merging into `{target}` conflicts in {', '.join(f'`{f}`' for f in files[:10])}; nothing was pushed. "
             f"Resolve it by hand (keep the hotfix's change, keep {target}'s new work):\n"
-            f"```git fetch origin\ngit switch {target}\ngit merge --no-ff origin/{hotfix.branch}\n"
+            f"```git fetch origin\ngit switch {target}\ngit merge --no-ff {fix}\n"
             f"# resolve, test, commit\ngit push origin {target}```\nThen press *Merged by hand*: the bot checks git.")
 
 
@@ -155,6 +227,12 @@ def _merged(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
     return f"🔀 `{event.detail['target']}` has the fix (merged {event.detail['how']}, `{event.detail['commit'][:10]}`).{tail}"
 
 
+_REVEALING = {
+    EventKind.REVIEW_REQUESTED: _review_requested,
+    EventKind.BRANCH_MOVED: _branch_moved,
+    EventKind.BRANCH_KEPT: _branch_kept,
+}
+
 _RENDERERS = {
     EventKind.DECLARED: _declared,
     EventKind.APPROVED: _approved,
@@ -166,7 +244,6 @@ _RENDERERS = {
         f"🌿 Branch `{e.detail['branch']}` pushed from `{e.detail['base_ref']}` (`{e.detail['base_commit'][:10]}`). "
         f"To start:\n```git fetch origin\ngit switch {e.detail['branch']}```\n"
         "Push the fix to that branch, then press *Ready for review*."),
-    EventKind.REVIEW_REQUESTED: _review_requested,
     EventKind.REVIEW_APPROVED: lambda e, h, p: f"👍 {mention(e.actor)} approved the review ({role_label(e.detail['role'])}).",
     EventKind.CHANGES_REQUESTED: lambda e, h, p: (
         f"✏️ {mention(e.actor)} requested changes: “{escape(e.detail['reason'])}”. Push them, then Ready for review."),

@@ -122,9 +122,10 @@ def review_modal(hotfix: Hotfix) -> View:
                                   options=[Option(value=str(i), text=item) for i, item in enumerate(items)])
     return View(
         type="modal", callback_id=CallbackId.APPROVE_REVIEW, title=f"Review {hotfix.key}", submit="Approve review",
-        close="Cancel", private_metadata=hotfix.key,
+        close="Cancel", private_metadata=f"{hotfix.key}|{hotfix.review_commit}",  # the approval is for this commit
         blocks=[
-            SectionBlock(text=f"*{hotfix.key}* · `{hotfix.branch}`\nTick every item you checked."),
+            SectionBlock(text=f"*{hotfix.key}* · `{hotfix.branch}`\nYou approve commit `{hotfix.review_commit}`, the "
+                              "one the review request in the thread shows. Tick every item you checked."),
             InputBlock(block_id=BlockId.CHECKLIST, label="Hotfix review checklist", element=checklist),
         ],
     )

@@ -13,6 +13,7 @@ from bot.store.tables import DecisionRow, EventRow, HotfixRow
 _COPIED = (
     "title", "issue_id", "impact", "risk", "repo", "branch", "declared_by", "declared_at",
     "security", "override", "base_ref", "base_commit", "tag", "tag_commit", "previous_tag", "closed_at",
+    "review_commit", "approved_commit",
 )
 _LISTS = ("merge_targets", "merged_into")
 

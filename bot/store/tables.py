@@ -48,6 +48,8 @@ class HotfixRow(SQLModel, table=True):
     stage: str = Field(index=True)
     base_ref: str | None = None
     base_commit: str | None = None
+    review_commit: str | None = None
+    approved_commit: str | None = None
     tag: str | None = None
     tag_commit: str | None = None
     previous_tag: str | None = None

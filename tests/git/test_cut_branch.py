@@ -84,7 +84,7 @@ def test_hostile_branch_names_never_reach_git(hostile: str, ops: GitOps, spec: R
     with pytest.raises(InvalidRefName, match="is not a valid git branch or tag name"):
         ops.cut_branch(spec, hostile)
     with pytest.raises(InvalidRefName):
-        ops.merge_back(spec, BRANCH, hostile, message="Merge")
+        ops.merge_back(spec, remote.rev("main"), hostile, message="Merge")
 
     assert not (tmp_path / "x").exists()
     assert (remote.rev("main"), remote.rev("develop")) == branches_before

@@ -31,7 +31,7 @@ def test_merge_commit_joins_target_tip_and_hotfix_head(
 ) -> None:
     tip_before = remote.rev(target)
 
-    result = ops.merge_back(spec, BRANCH, target, message=f"Merge {BRANCH} into {target}")
+    result = ops.merge_back(spec, hotfix_head, target, message=f"Merge {BRANCH} into {target}")
 
     assert result == MergeResult(target, remote.rev(target), already_merged=False)
     assert remote.parents(target) == [tip_before, hotfix_head]
@@ -42,10 +42,10 @@ def test_merge_commit_joins_target_tip_and_hotfix_head(
 def test_rerun_changes_nothing_and_names_the_same_merge(
     ops: GitOps, spec: RepoSpec, remote: Remote, hotfix_head: str, tmp_path: Path
 ) -> None:
-    first = ops.merge_back(spec, BRANCH, "main", message="Merge")
+    first = ops.merge_back(spec, hotfix_head, "main", message="Merge")
 
-    again = ops.merge_back(spec, BRANCH, "main", message="Merge")
-    after_restart = GitOps(tmp_path / "fresh").merge_back(spec, BRANCH, "main", message="Merge")
+    again = ops.merge_back(spec, hotfix_head, "main", message="Merge")
+    after_restart = GitOps(tmp_path / "fresh").merge_back(spec, hotfix_head, "main", message="Merge")
 
     assert again == after_restart == MergeResult("main", first.commit, already_merged=True)
     assert remote.rev("main") == first.commit
@@ -56,12 +56,12 @@ def test_conflict_in_develop_leaves_develop_alone(
 ) -> None:
     ops.cut_branch(spec, BRANCH)
     payments_fix = PAYMENTS_V1.replace("card)", "card, timeout=5)")
-    engineer.push_fix(BRANCH, filename="payments.py", content=payments_fix)
+    hotfix_head = engineer.push_fix(BRANCH, filename="payments.py", content=payments_fix)
     develop_before = remote.rev("develop")
 
-    main = ops.merge_back(spec, BRANCH, "main", message="Merge")
+    main = ops.merge_back(spec, hotfix_head, "main", message="Merge")
     with pytest.raises(MergeConflict, match="Merging into develop conflicts in payments.py") as conflict:
-        ops.merge_back(spec, BRANCH, "develop", message="Merge")
+        ops.merge_back(spec, hotfix_head, "develop", message="Merge")
 
     assert not main.already_merged and remote.rev("main") == main.commit
     assert conflict.value.files == ["payments.py"]
@@ -75,8 +75,8 @@ def test_protected_branch_rejection_is_reported(
     main_before = remote.rev("main")
 
     with pytest.raises(PushRejected, match="refs/heads/main: pre-receive hook declined") as rejected:
-        ops.merge_back(spec, BRANCH, "main", message="Merge")
-    develop = ops.merge_back(spec, BRANCH, "develop", message="Merge")
+        ops.merge_back(spec, hotfix_head, "main", message="Merge")
+    develop = ops.merge_back(spec, hotfix_head, "develop", message="Merge")
 
     assert rejected.value.reason == "pre-receive hook declined (main is protected)"  # the server's own words
     assert remote.rev("main") == main_before
@@ -103,15 +103,15 @@ def test_target_that_moved_is_merged_again(
 ) -> None:
     ops = MainMovesJustBeforePush(tmp_path / "work", remote.clone(tmp_path / "teammate"))
     ops.cut_branch(spec, BRANCH)
-    head = engineer.push_fix(BRANCH)
+    hotfix_head = engineer.push_fix(BRANCH)
 
-    result = ops.merge_back(spec, BRANCH, "main", message="Merge")
+    result = ops.merge_back(spec, hotfix_head, "main", message="Merge")
 
     assert result == MergeResult("main", remote.rev("main"), already_merged=False)
-    assert remote.parents("main") == [ops.moved, head]
+    assert remote.parents("main") == [ops.moved, hotfix_head]
     assert remote.file_at("main", "search.py") == "INDEX = {}"
 
 
 def test_missing_target_is_reported(ops: GitOps, spec: RepoSpec, hotfix_head: str) -> None:
     with pytest.raises(RefNotFound, match="release/2.x does not exist on the remote"):
-        ops.merge_back(spec, BRANCH, "release/2.x", message="Merge")
+        ops.merge_back(spec, hotfix_head, "release/2.x", message="Merge")

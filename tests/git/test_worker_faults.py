@@ -354,7 +354,7 @@ def test_a_worker_killed_while_tagging_is_resumed_exactly_once_after_restart(
             spec = a.bot.service.repos["payments"]
             marker = f"{hotfix.key}/deploy-1"  # GitWorker.tag_release: one marker per deploy attempt
             tagged = GitOps(tmp_path / "dead-worker").tag_release(
-                spec, BRANCH, marker=marker, message=release_message(a.bot.service.get(hotfix.key)))
+                spec, BRANCH, head, marker=marker, message=release_message(a.bot.service.get(hotfix.key)))
             assert tagged.tag == "v1.10.1"
             if died == "after reporting":
                 a.bot.service.record_tag(hotfix.key, tag=tagged.tag, commit=tagged.commit,
@@ -396,7 +396,7 @@ def test_a_worker_killed_after_merging_main_back_merges_each_target_exactly_once
         die_holding_the_git_job(a.bot, clock, "merge_back")
         spec = a.bot.service.repos["payments"]
         GitOps(tmp_path / "dead-worker").merge_back(
-            spec, BRANCH, "main", message=merge_message(a.bot.service.get(hotfix.key), "main"))
+            spec, head, "main", message=merge_message(a.bot.service.get(hotfix.key), "main"))
 
     clock.advance(timedelta(minutes=1))
     with process(env, slack, clock, workers=True) as b:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,14 +16,15 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Engine, MetaData, String, inspect, text
+from sqlalchemy import Column, Engine, MetaData, String, insert, inspect, text
 from sqlmodel import SQLModel
 
 from bot.domain.hotfix import Decision, Event, EventKind, Hotfix, Stage
 from bot.domain.policy import Severity
 from bot.store import migrations
 from bot.store.db import create_schema, make_engine, reading, transaction
-from bot.store.hotfix_store import HotfixStore
+from bot.store.hotfix_store import HotfixStore, _columns
+from bot.store.tables import DecisionRow, HotfixRow
 from tests.support.postgres import fresh_database
 
 HEAD = ScriptDirectory.from_config(migrations.alembic_config()).get_current_head()
@@ -78,6 +80,30 @@ def differences(engine: Engine, metadata: MetaData = SQLModel.metadata) -> list:
 
 def declare(engine: Engine) -> tuple[Hotfix, list[Event]]:
     """One hotfix with an approval and a rejection, and its audit trail, written by the real store."""
+    hotfix, events = the_hotfix()
+    with transaction(engine) as session:
+        store = HotfixStore(session)
+        saved = store.add(hotfix, request_key="V0HOTFIX1")
+        store.append_events(saved.number, tuple(events))
+    return saved, events
+
+
+def declare_in_an_older_schema(engine: Engine) -> tuple[Hotfix, list[Event]]:
+    """The same, written into the columns of the schema the database has now (newer ones are left empty)."""
+    hotfix, events = the_hotfix()
+    present = {column["name"] for column in inspect(engine).get_columns("hotfixes")}
+    row = _columns(hotfix) | {"severity": hotfix.severity.value, "stage": hotfix.stage.value,
+                              "request_key": "V0HOTFIX1"}
+    with transaction(engine) as session:
+        inserted = session.execute(insert(HotfixRow.__table__).values({k: v for k, v in row.items() if k in present}))
+        number = inserted.inserted_primary_key[0]
+        session.add_all(DecisionRow(hotfix_id=number, role=d.role, user_id=d.user_id, approved=d.approved,
+                                    reason=d.reason, at=d.at) for d in hotfix.decisions)
+        HotfixStore(session).append_events(number, tuple(events))
+    return replace(hotfix, number=number), events
+
+
+def the_hotfix() -> tuple[Hotfix, list[Event]]:
     hotfix = Hotfix(
         title="Card payments time out", issue_id="PAY-1234", severity=Severity.CRITICAL, impact="EU checkouts fail",
         risk="Low: one timeout value", repo="payments", branch="hotfix/pay-1234", declared_by="UDEV",
@@ -87,11 +113,7 @@ def declare(engine: Engine) -> tuple[Hotfix, list[Event]]:
     events = [Event(EventKind.DECLARED, "UDEV", AT, {"severity": "critical"}),
               Event(EventKind.APPROVED, "UEM", AT, {"role": "engineering_manager"}),
               Event(EventKind.REJECTED, "UCTO", AT, {"reason": "needs a test"})]
-    with transaction(engine) as session:
-        store = HotfixStore(session)
-        saved = store.add(hotfix, request_key="V0HOTFIX1")
-        store.append_events(saved.number, tuple(events))
-    return saved, events
+    return hotfix, events
 
 
 def assert_kept(engine: Engine, hotfix: Hotfix, events: list[Event]) -> None:
@@ -142,7 +164,7 @@ def test_migrations_form_one_line_and_import_no_app_code() -> None:
 
 def test_an_upgrade_keeps_every_hotfix_approval_and_event(engine: Engine) -> None:
     migrations.upgrade(engine, migrations.BASELINE)
-    hotfix, events = declare(engine)
+    hotfix, events = declare_in_an_older_schema(engine)
 
     create_schema(engine)
     create_schema(engine)  # every start runs it: the second time there is nothing to do
@@ -153,8 +175,10 @@ def test_an_upgrade_keeps_every_hotfix_approval_and_event(engine: Engine) -> Non
 
 
 def test_a_database_made_before_migrations_is_stamped_and_kept(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)  # what create_schema did before there were migrations
-    hotfix, events = declare(engine)
+    migrations.upgrade(engine, migrations.BASELINE)  # the schema create_schema made before there were migrations,
+    with engine.begin() as connection:  # which left no alembic_version
+        connection.execute(text("DROP TABLE alembic_version"))
+    hotfix, events = declare_in_an_older_schema(engine)
 
     create_schema(engine)
 

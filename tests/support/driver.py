@@ -116,8 +116,8 @@ class Driver:
         options = next(b for b in modal["blocks"] if b.get("block_id") == "checklist")["element"]["options"]
         chosen = options if ticked is None else options[:ticked]
         state = {"checklist": {"checklist": {"type": "checkboxes", "selected_options": chosen}}}
-        body = payloads.view_submission("hotfix_approve_review", state, user_id=user, private_metadata=hotfix.key,
-                                        blocks=modal["blocks"])
+        body = payloads.view_submission("hotfix_approve_review", state, user_id=user,
+                                        private_metadata=modal["private_metadata"], blocks=modal["blocks"])
         return self.post(body)
 
     # --- what people see ------------------------------------------------------------------------------------------
