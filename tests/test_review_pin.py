@@ -14,7 +14,7 @@ from tests.support.config import CONFIG
 from tests.support.driver import Driver, Posted
 from tests.support.fake_slack import FakeSlack
 from tests.support.gitrepos import CHECKOUT_FIX, Remote, git
-from tests.test_procedure import BRANCH, approved, reviewed
+from tests.test_procedure import BRANCH, approved, monitored, reviewed
 
 SNEAKY = "def total(cart):\n    return 0  # `rm -rf` <!channel> & co\n"
 
@@ -105,7 +105,7 @@ def test_an_approval_names_its_commit_and_a_newer_review_request_refuses_it(
 
 
 def test_after_the_tag_a_push_stays_out_of_the_merge_back_and_the_branch_is_kept(
-    driver: Driver, remote: Remote, tmp_path: Path
+    driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock
 ) -> None:
     hotfix = approved(driver)
     engineer = remote.clone(tmp_path / "engineer")
@@ -115,6 +115,7 @@ def test_after_the_tag_a_push_stays_out_of_the_merge_back_and_the_branch_is_kept
     driver.settle()
     sneaky = engineer.commit("checkout.py", SNEAKY, "After the tag")
     engineer.push(f"HEAD:refs/heads/{BRANCH}")
+    monitored(driver, clock)
 
     driver.click("Stable", hotfix, user="UDEV")
     driver.settle()
