@@ -38,4 +38,5 @@ class BlockId(StrEnum):
     OVERRIDE = "override"
     REASON = "reason"
     CHECKLIST = "checklist"
+    SECURITY_CHECKLIST = "security_checklist"
     DECISION = "decision"

@@ -40,6 +40,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def code(text: str) -> str:
+    """Git text (file and branch names) as a code span: escaped, and a backtick in it cannot end the span early."""
+    return f"`{escape(text).replace('`', 'ˋ')}`"
+
+
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
@@ -114,18 +119,24 @@ SECURITY_CHECKLIST = (
 )
 
 
+# Slack takes at most 10 options in one checkboxes element: each checklist is its own element.
+CHECKLISTS = {BlockId.CHECKLIST: REVIEW_CHECKLIST, BlockId.SECURITY_CHECKLIST: SECURITY_CHECKLIST}
+
+
 def review_modal(hotfix: Hotfix) -> View:
-    items = REVIEW_CHECKLIST + (SECURITY_CHECKLIST if hotfix.security else ())
-    checklist = CheckboxesElement(action_id=BlockId.CHECKLIST,
-                                  options=[Option(value=str(i), text=item) for i, item in enumerate(items)])
+    checklists = [_checklist(BlockId.CHECKLIST, "Hotfix review checklist")]
+    if hotfix.security:
+        checklists.append(_checklist(BlockId.SECURITY_CHECKLIST, "Security review checklist"))
     return View(
         type="modal", callback_id=CallbackId.APPROVE_REVIEW, title=f"Review {hotfix.key}", submit="Approve review",
         close="Cancel", private_metadata=hotfix.key,
-        blocks=[
-            SectionBlock(text=f"*{hotfix.key}* · `{hotfix.branch}`\nTick every item you checked."),
-            InputBlock(block_id=BlockId.CHECKLIST, label="Hotfix review checklist", element=checklist),
-        ],
+        blocks=[SectionBlock(text=f"*{hotfix.key}* · {code(hotfix.branch)}\nTick every item you checked."), *checklists],
     )
+
+
+def _checklist(block: BlockId, label: str) -> InputBlock:
+    options = [Option(value=str(i), text=item) for i, item in enumerate(CHECKLISTS[block])]
+    return InputBlock(block_id=block, label=label, element=CheckboxesElement(action_id=block, options=options))
 
 
 def _text_input(block: BlockId, label: str, *, initial: str = "", multiline: bool = False, max_length: int,
