@@ -79,7 +79,10 @@ class Driver:
 
     # --- what people do -----------------------------------------------------------------------------------------
     def command(self, text: str, *, user: str) -> Answer:
-        return self.post(payloads.slash_command(text, user_id=user, response_url=self.slack.response_url()))
+        answer = self.post(payloads.slash_command(text, user_id=user, response_url=self.slack.response_url()))
+        if answer.body.startswith("{"):
+            self.slack.check_answer(f"/hotfix {text.split(' ', 1)[0]} answer", answer.json())
+        return answer
 
     def submit_declaration(self, *, user: str, view_id: str | None = None, **fields: Any) -> Answer:
         return self.post(payloads.view_submission("hotfix_declare", declaration_state(**fields), user_id=user,
