@@ -169,12 +169,12 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Time
         f"*Repository*\n{hotfix.repo}",
     ]
     if hotfix.base_ref:
-        facts.append(f"*Branch*\n`{hotfix.branch}` from `{hotfix.base_ref}`")
+        facts.append(f"*Branch*\n{code(hotfix.branch)} from {code(hotfix.base_ref)}")
     if hotfix.tag:
-        facts.append(f"*Tag*\n`{hotfix.tag}` (was `{hotfix.previous_tag}`)")
+        facts.append(f"*Tag*\n{code(hotfix.tag)} (was {code(hotfix.previous_tag or '')})")
     if hotfix.merge_targets:
         facts.append("*Merge-back*\n" + " · ".join(
-            f"{'✅' if t in hotfix.merged_into else '⏳'} `{t}`" for t in hotfix.merge_targets))
+            f"{'✅' if t in hotfix.merged_into else '⏳'} {code(t)}" for t in hotfix.merge_targets))
     blocks: list[Block] = [SectionBlock(text=headline), SectionBlock(fields=facts)]
     if reveal:
         blocks.append(SectionBlock(text=f"*Impact:* {escape(hotfix.impact)}\n*Risk if delayed:* {escape(hotfix.risk)}"[:3000]))
