@@ -1,6 +1,7 @@
 """hotfix.toml changes while hotfixes are active: new decisions follow it, recorded ones stay."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -53,6 +54,31 @@ def test_a_repository_removed_from_the_config_is_named_in_the_thread(driver: Dri
     assert driver.thread(hotfix)[-1] == (
         "⚠️ Cutting the branch failed: the repository payments is no longer in hotfix.toml; add it back under "
         "[[repos]]. Fix that, then press *Retry*.")
+
+
+def test_a_reload_that_adds_the_security_channel_keeps_an_earlier_public_status_message_redacted(
+    driver: Driver, config_path: Path
+) -> None:
+    with_channel = config_path.read_text()
+    config_path.write_text(with_channel.replace('security_channel = "G0SECRET"\n', ""))
+    driver.bot.reload(load_config(config_path))
+    secret = ("Token forgery in login", "CVE-2026-1234", "any account can be taken over")
+    hotfix = driver.declare(severity="critical", security=True, title=secret[0], issue_id=secret[1], impact=secret[2])
+    driver.settle()
+    assert hotfix.channel == "C0HOTFIX"
+
+    config_path.write_text(with_channel)
+    driver.bot.reload(load_config(config_path))
+    for approver in ("UEM", "ULEAD", "UCTO"):
+        driver.click("Approve", hotfix, user=approver)
+    driver.settle()
+
+    assert "Fixing" in driver.status_text(hotfix) and "hotfix/HF-1-security-fix" in driver.status_text(hotfix)
+    assert "Security hotfix in progress" in driver.status_text(hotfix)
+    public = [c for c in driver.slack.calls if c.get("channel") in ("C0HOTFIX", "C0STAKE")]
+    assert any(c.method == "chat.update" for c in public)
+    for call in public:
+        assert not any(word.lower() in json.dumps(call.args).lower() for word in secret), call
 
 
 def test_sighup_makes_a_running_server_read_hotfix_toml_again(env: dict, slack, config_path: Path, tmp_path: Path) -> None:

@@ -40,3 +40,8 @@ def slugify(title: str, max_len: int = 40) -> str:
 
 def branch_name(issue_id: str, title: str) -> str:
     return f"hotfix/{validate_issue_id(issue_id)}-{slugify(title)}"
+
+
+def security_branch_name(key: str) -> str:
+    """Names neither the issue nor the flaw: an issue ID such as a CVE number is a disclosure."""
+    return f"hotfix/{key}-security-fix"

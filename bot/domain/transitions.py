@@ -6,12 +6,11 @@ from datetime import datetime
 
 from bot.domain.declaration import Declaration
 from bot.domain.hotfix import BOT, CutBranch, Decision, Effect, Event, EventKind, Hotfix, Stage
-from bot.domain.naming import branch_name, validate_issue_id
+from bot.domain.naming import branch_name, security_branch_name, validate_issue_id
 from bot.domain.policy import ApprovalPolicy, TimeTargets, role_label
 from bot.domain.timers import CancelTimers, StartTimer, TimerKind
 
 REASON_MAX = 500
-SECURITY_SLUG = "security fix"  # seed 003: nothing public names the vulnerability, branch names included
 
 
 class Refused(Exception):
@@ -36,7 +35,7 @@ def declare(form: Declaration, *, declared_by: str, now: datetime, times: TimeTa
         impact=form.impact.strip(),
         risk=form.risk.strip(),
         repo=form.repo,
-        branch=branch_name(issue_id, SECURITY_SLUG if form.security else form.title),
+        branch="" if form.security else branch_name(issue_id, form.title),  # security: see name_branch
         declared_by=declared_by,
         declared_at=now,
         security=form.security,
@@ -45,6 +44,13 @@ def declare(form: Declaration, *, declared_by: str, now: datetime, times: TimeTa
     detail = {"severity": hotfix.severity.label, "issue_id": issue_id}
     escalate = StartTimer(TimerKind.APPROVAL_ESCALATION, (times or TimeTargets()).approval_escalation)
     return Outcome(hotfix, (Event(EventKind.DECLARED, declared_by, now, detail),), (escalate,))
+
+
+def name_branch(hotfix: Hotfix) -> Hotfix:
+    """Once the store has numbered it, a security hotfix's branch is named after its key (seed 003)."""
+    if hotfix.branch:
+        return hotfix
+    return replace(hotfix, branch=security_branch_name(hotfix.key))
 
 
 def approve(hotfix: Hotfix, *, user_id: str, policy: ApprovalPolicy, now: datetime) -> Outcome:

@@ -104,6 +104,9 @@ class HotfixService(Steps):
                 return earlier  # Slack resent the submission
             outcome = transitions.declare(form, declared_by=declared_by, now=self.clock.now(), times=self.policy.times)
             hotfix = unit.store.add(outcome.hotfix, request_key=request_key)
+            if (named := transitions.name_branch(hotfix)) != hotfix:
+                unit.store.save(hotfix, named)
+                hotfix = named
             self._queue_status(unit, hotfix)
             self._record(unit, hotfix, outcome)
             declared = {"from": "", "to": hotfix.stage.value}

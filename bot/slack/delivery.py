@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import SlackSection
 from bot.domain.hotfix import EventKind, Hotfix
+from bot.domain.timers import Timer
 from bot.service.hotfixes import HotfixService, event_from_payload
 from bot.service.runner import Handler, RetryLater
 from bot.slack import replies, views
@@ -41,11 +42,11 @@ class SlackDelivery:
         hotfix = self.service.get(f"HF-{job.hotfix_id}")
         event = event_from_payload(job.payload)
         events = self.service.timeline(hotfix.key)[1] if event.kind is EventKind.CLOSED else ()
+        channel, thread_ts = self.service.status_message_of(hotfix) or self._status(hotfix)
         message = replies.announcement(event, hotfix, self.service.policy.approvals, events,
-                                       private=self._in_security_channel(hotfix))
+                                       private=self._is_security_channel(channel))
         if message is None:
             return
-        channel, thread_ts = self.service.status_message_of(hotfix) or self._status(hotfix)
         self._call("chat_postMessage", channel=channel, thread_ts=thread_ts, **message.as_kwargs())
 
     def direct_message(self, job: Job) -> None:
@@ -66,9 +67,8 @@ class SlackDelivery:
 
     def _status(self, hotfix: Hotfix) -> tuple[str, str]:
         timers = self.service.pending_timers(hotfix)
-        message = views.status_message(hotfix, self.service.policy.approvals, timers,
-                                       private=self._in_security_channel(hotfix))
         if where := self.service.status_message_of(hotfix):
+            message = self._status_message(hotfix, timers, channel=where[0])
             try:
                 self._call("chat_update", channel=where[0], ts=where[1], **message.as_kwargs())
                 return where
@@ -77,12 +77,19 @@ class SlackDelivery:
                     raise
                 log.warning("%s: status message was deleted; posting a new one", hotfix.key)
         channel = self.security_channel if hotfix.security and self.security_channel else self.channel
+        message = self._status_message(hotfix, timers, channel=channel)
         response = self._call("chat_postMessage", channel=channel, **message.as_kwargs())
         self.service.remember_status_message(hotfix, channel=response["channel"], ts=response["ts"])
         return response["channel"], response["ts"]
 
-    def _in_security_channel(self, hotfix: Hotfix) -> bool:
-        return hotfix.security and self.security_channel is not None
+    def _status_message(self, hotfix: Hotfix, timers: list[Timer], *, channel: str) -> views.Message:
+        """A security hotfix's details only in a message that lives in the security channel: a reload that adds
+        the channel must not reveal them in a message posted to the public one before."""
+        private = self._is_security_channel(channel)
+        return views.status_message(hotfix, self.service.policy.approvals, timers, private=private)
+
+    def _is_security_channel(self, channel: str) -> bool:
+        return self.security_channel is not None and channel == self.security_channel
 
     def _call(self, method: str, **kwargs):
         try:

@@ -6,7 +6,7 @@ from typing import Any
 from bot.domain.declaration import Declaration, Field
 from bot.domain.policy import Severity
 from bot.slack.ids import BlockId
-from bot.slack.views import REVIEW_CHECKLIST
+from bot.slack.views import CHECKLISTS
 
 FIELD_BLOCKS: dict[Field, BlockId] = {
     Field.TITLE: BlockId.TITLE,
@@ -71,10 +71,13 @@ def _checked(values: dict, block: BlockId) -> list:
     return options if isinstance(options, list) else []
 
 
-def unticked(view: dict[str, Any], block: BlockId) -> bool:
-    """True when a checklist in the modal has items left unticked."""
-    shown = _shown_options(view, block) or len(REVIEW_CHECKLIST)
-    return len(_checked(_values(view), block)) < shown
+def unticked(view: dict[str, Any]) -> BlockId | None:
+    """The first checklist in the review modal with items left unticked (the main one counts even if not shown)."""
+    for block, items in CHECKLISTS.items():
+        shown = _shown_options(view, block) or (len(items) if block is BlockId.CHECKLIST else 0)
+        if len(_checked(_values(view), block)) < shown:
+            return block
+    return None
 
 
 def _shown_options(view: dict[str, Any], block: BlockId) -> int:

@@ -39,4 +39,5 @@ class BlockId(StrEnum):
     OVERRIDE = "override"
     REASON = "reason"
     CHECKLIST = "checklist"
+    SECURITY_CHECKLIST = "security_checklist"
     DECISION = "decision"

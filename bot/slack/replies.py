@@ -11,7 +11,7 @@ from bot.domain.policy import REVIEWER, ApprovalPolicy, role_label
 from bot.domain.review import PATCH_KEPT, Commit, ReviewChange, commits_from_detail
 from bot.domain.timers import TimerKind
 from bot.slack.ids import ActionId
-from bot.slack.views import Message, clock_time, escape, mention
+from bot.slack.views import Message, clock_time, code, escape, inert, mention
 
 MINIMAL_FILES, MINIMAL_LINES = 5, 100  # seed 003: keep changes minimal
 DIFF_LINES_SHOWN, DIFF_CHARS_SHOWN = 40, 3000  # a diff up to this size is shown whole in the review request
@@ -56,12 +56,13 @@ def _review_requested(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, reve
     change = ReviewChange.from_detail(event.detail)
     files, plus, minus = change.files, change.insertions, change.deletions
     reviewers = " ".join(mention(u) for u in sorted(policy.holders(REVIEWER) - {hotfix.declared_by}))
-    lines = [f"🔍 {reviewers}: review `{hotfix.branch}` at `{change.commit[:10]}` please (1 reviewer, not the declarer)."]
+    lines = [f"🔍 {reviewers}: review {code(hotfix.branch)} at `{change.commit[:10]}` please "
+             "(1 reviewer, not the declarer)."]
     if not reveal:
         lines.append(f"{len(files)} file(s), +{plus} −{minus}. A security fix in a public channel: the diff and the "
                      f"file names stay out of it. See them with `{_diff_command(change.base, change.commit)}`")
     else:
-        shown = ", ".join(f"`{_code(f.path)}`" for f in files[:10]) + (
+        shown = ", ".join(code(f.path) for f in files[:10]) + (
             f" and {len(files) - 10} more" if len(files) > 10 else "")
         lines.append(f"{len(files)} file(s), +{plus} −{minus}: {shown}")
     if len(files) > MINIMAL_FILES or plus + minus > MINIMAL_LINES:
@@ -88,10 +89,10 @@ def _diff(change: ReviewChange) -> str:
     """A small diff whole, in a code block; a bigger one as counts per file, its first hunks and the command."""
     label = f"The diff since `{change.approved[:10]}`" if change.approved else "The diff"
     lines_changed = sum(f.insertions + f.deletions for f in change.shown_files)
-    body = _code(change.patch)
+    body = inert(change.patch)
     if lines_changed <= DIFF_LINES_SHOWN and len(change.patch) < PATCH_KEPT and len(body) <= DIFF_CHARS_SHOWN:
         return f"{label}:\n```{body}```"
-    counts = "\n".join(f"• `{_code(f.path)}` +{f.insertions} −{f.deletions}" for f in change.shown_files[:10])
+    counts = "\n".join(f"• {code(f.path)} +{f.insertions} −{f.deletions}" for f in change.shown_files[:10])
     more = f"\n…and {len(change.shown_files) - 10} more file(s)" if len(change.shown_files) > 10 else ""
     first_hunks = body[:DIFF_CHARS_SHOWN].rpartition("\n")[0]
     return (f"{label} is {lines_changed} lines, too long for the thread:\n{counts}{more}\nIts first hunks:\n"
@@ -104,15 +105,10 @@ def _diff_command(base: str, commit: str) -> str:
 
 def _commit_list(commits: Sequence[Commit], reveal: bool) -> str:
     """Short SHA, subject and author; a security fix in a public channel keeps its subjects to itself."""
-    lines = [f"• `{c.sha[:7]}` {_code(c.subject) + ' ' if reveal else ''}({_code(c.author)})" for c in commits[:10]]
+    lines = [f"• `{c.sha[:7]}` {inert(c.subject) + ' ' if reveal else ''}({inert(c.author)})" for c in commits[:10]]
     more = [f"…and {len(commits) - 10} more"] if len(commits) > 10 else []
     return "\n".join(lines + more)
 
-
-def _code(text: str) -> str:
-    """Git text inside a code block or span: escaped, and a backtick in it cannot end the block early, because it
-    is shown as the look-alike ˋ (U+02CB), which Slack does not read as markup."""
-    return escape(text).replace("`", "ˋ")
 
 
 def _branch_moved(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, reveal: bool) -> str:
@@ -130,36 +126,37 @@ def _branch_kept(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, reveal: b
 
 
 def _tagged(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
-    return (f"🏷️ Tagged `{event.detail['tag']}` on `{event.detail['commit'][:10]}` and pushed: the deploy pipeline "
-            f"takes it from here. Previous production: `{event.detail['previous_tag']}`.\n"
+    return (f"🏷️ Tagged {code(event.detail['tag'])} on `{event.detail['commit'][:10]}` and pushed: the deploy "
+            f"pipeline takes it from here. Previous production: {code(event.detail['previous_tag'])}.\n"
             "Now: check the health endpoint, verify the fix, watch error rates and logs. "
             "Monitoring has started; press *Stable* or *Roll back* when you know.")
 
 
 def _rolled_back(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
-    return (f"⏪ {mention(event.actor)} rolled back `{event.detail['tag']}`. Redeploy `{event.detail['previous_tag']}` "
-            f"now. {hotfix.key} is back to fixing on `{hotfix.branch}`: fix the fix, then Ready for review again.")
+    return (f"⏪ {mention(event.actor)} rolled back {code(event.detail['tag'])}. Redeploy "
+            f"{code(event.detail['previous_tag'])} now. {hotfix.key} is back to fixing on {code(hotfix.branch)}: "
+            "fix the fix, then Ready for review again.")
 
 
 def _conflict(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
     target, files = event.detail["target"], event.detail["files"].split("\n")
-    fix = hotfix.approved_commit or f"origin/{hotfix.branch}"  # the reviewed commit: the branch may have moved
-    return (f"⚠️ Merging into `{target}` conflicts in {', '.join(f'`{f}`' for f in files[:10])}; nothing was pushed. "
-            f"Resolve it by hand (keep the hotfix's change, keep {target}'s new work):\n"
-            f"```git fetch origin\ngit switch {target}\ngit merge --no-ff {fix}\n"
-            f"# resolve, test, commit\ngit push origin {target}```\nThen press *Merged by hand*: the bot checks git.")
+    fix = hotfix.approved_commit or f"origin/{escape(hotfix.branch)}"  # the reviewed commit: the branch may have moved
+    return (f"⚠️ Merging into {code(target)} conflicts in {', '.join(code(f) for f in files[:10])}; nothing was pushed. "
+            f"Resolve it by hand (keep the hotfix's change, keep {escape(target)}'s new work):\n"
+            f"```git fetch origin\ngit switch {escape(target)}\ngit merge --no-ff {fix}\n"
+            f"# resolve, test, commit\ngit push origin {escape(target)}```\nThen press *Merged by hand*: the bot checks git.")
 
 
 def reminder(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
     people = " ".join(mention(u) for u in filter(None, event.detail.get("users", "").split(",")))
     kind = TimerKind(event.detail["timer"])
     text = f"⏰ {people}: " + _REMINDER_TEXT[kind].format(
-        key=hotfix.key, branch=hotfix.branch, tag=event.detail.get("tag", ""),
+        key=hotfix.key, branch=code(hotfix.branch), tag=code(event.detail.get("tag", "")),
         missing=", ".join(role_label(r) for r in filter(None, event.detail.get("missing", "").split(","))),
-        targets=", ".join(f"`{t}`" for t in filter(None, event.detail.get("targets", "").split(","))),
+        targets=", ".join(code(t) for t in filter(None, event.detail.get("targets", "").split(","))),
     )
     if never_live := event.detail.get("never_live"):
-        text += f" `{never_live}` was never reported by the version endpoint."
+        text += f" {code(never_live)} was never reported by the version endpoint."
     value = f"{hotfix.key}|{kind.value}"
     # The end of monitoring asks the question itself, right where the person reads it; Roll back is always at hand.
     answers = {TimerKind.MONITORING_END: [_stable_button(hotfix), _roll_back_button(hotfix)],
@@ -182,10 +179,10 @@ def _roll_back_button(hotfix: Hotfix) -> ButtonElement:
 
 _REMINDER_TEXT = {
     TimerKind.APPROVAL_ESCALATION: "{key} still needs approval from {missing}. Approve or Reject on the status message.",
-    TimerKind.REVIEW_HALFWAY: "review of {key} (`{branch}`) is half-way through its SLA. Please review it now.",
-    TimerKind.REVIEW_OVERDUE: "review of {key} (`{branch}`) is overdue. Please review it now.",
+    TimerKind.REVIEW_HALFWAY: "review of {key} ({branch}) is half-way through its SLA. Please review it now.",
+    TimerKind.REVIEW_OVERDUE: "review of {key} ({branch}) is overdue. Please review it now.",
     TimerKind.MONITORING_CHECKIN: "{key} monitoring check-in: are error rates and latency normal?",
-    TimerKind.MONITORING_END: "the monitoring window of {key} (`{tag}`) is over. Press Stable or Roll back.",
+    TimerKind.MONITORING_END: "the monitoring window of {key} ({tag}) is over. Press Stable or Roll back.",
     TimerKind.MERGE_BACK_DUE: "merge-back of {key} is overdue: git does not show the fix in {targets} yet.",
     TimerKind.POSTMORTEM_DUE: "the post-mortem of {key} is due. `hotfix-bot report {key}` prints the draft.",
 }
@@ -207,7 +204,7 @@ def _closed(event: Event, hotfix: Hotfix, events: Sequence[Event]) -> Message:
 
 
 def _went_live(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
-    return (f"🟢 `{event.detail['tag']}` is live: the version endpoint reported it at {clock_time(event.at)} "
+    return (f"🟢 {code(event.detail['tag'])} is live: the version endpoint reported it at {clock_time(event.at)} "
             f"({event.detail['after_tag']} after the tag).")
 
 
@@ -222,9 +219,10 @@ def _health_failed(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Mess
 
 
 def _merged(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
-    left = ", ".join(f"`{t}`" for t in hotfix.targets_left)
+    left = ", ".join(code(t) for t in hotfix.targets_left)
     tail = f" Still to merge: {left}." if left and event.detail["target"] in hotfix.merged_into else ""
-    return f"🔀 `{event.detail['target']}` has the fix (merged {event.detail['how']}, `{event.detail['commit'][:10]}`).{tail}"
+    how = f"merged {event.detail['how']}, `{event.detail['commit'][:10]}`"
+    return f"🔀 {code(event.detail['target'])} has the fix ({how}).{tail}"
 
 
 _REVEALING = {
@@ -236,13 +234,14 @@ _REVEALING = {
 _RENDERERS = {
     EventKind.DECLARED: _declared,
     EventKind.APPROVED: _approved,
-    EventKind.FULLY_APPROVED: lambda e, h, p: f"🟢 All approvals in: {h.key} is approved. Cutting `{h.branch}` now.",
+    EventKind.FULLY_APPROVED: lambda e, h, p: f"🟢 All approvals in: {h.key} is approved. Cutting {code(h.branch)} now.",
     EventKind.REJECTED: lambda e, h, p: (
         f"❌ {mention(e.actor)} rejected {h.key} as {role_label(e.detail['role'])}: “{escape(e.detail['reason'])}”. "
         "It is closed; ship the fix through the normal release."),
     EventKind.BRANCH_CUT: lambda e, h, p: (
-        f"🌿 Branch `{e.detail['branch']}` pushed from `{e.detail['base_ref']}` (`{e.detail['base_commit'][:10]}`). "
-        f"To start:\n```git fetch origin\ngit switch {e.detail['branch']}```\n"
+        f"🌿 Branch {code(e.detail['branch'])} pushed from {code(e.detail['base_ref'])} "
+        f"(`{e.detail['base_commit'][:10]}`). "
+        f"To start:\n```git fetch origin\ngit switch {escape(e.detail['branch'])}```\n"
         "Push the fix to that branch, then press *Ready for review*."),
     EventKind.REVIEW_APPROVED: lambda e, h, p: f"👍 {mention(e.actor)} approved the review ({role_label(e.detail['role'])}).",
     EventKind.CHANGES_REQUESTED: lambda e, h, p: (
@@ -251,13 +250,13 @@ _RENDERERS = {
     EventKind.TAGGED: _tagged,
     EventKind.STABLE: lambda e, h, p: (
         f"✅ {mention(e.actor)} confirmed {h.key} stable. Merging back into "
-        f"{', '.join(f'`{t}`' for t in h.merge_targets)} (--no-ff)."),
+        f"{', '.join(code(t) for t in h.merge_targets)} (--no-ff)."),
     EventKind.MONITORING_ENDED_EARLY: _monitoring_ended_early,
     EventKind.ROLLED_BACK: _rolled_back,
     EventKind.MERGED_BACK: _merged,
     EventKind.MERGE_CONFLICT: _conflict,
-    EventKind.ALL_MERGED: lambda e, h, p: f"🎉 Every target has the fix. Deleting `{h.branch}`; press *Close* to finish.",
-    EventKind.BRANCH_DELETED: lambda e, h, p: f"🧹 Deleted `{e.detail['branch']}`.",
+    EventKind.ALL_MERGED: lambda e, h, p: f"🎉 Every target has the fix. Deleting {code(h.branch)}; press *Close* to finish.",
+    EventKind.BRANCH_DELETED: lambda e, h, p: f"🧹 Deleted {code(e.detail['branch'])}.",
     EventKind.CLOSED: lambda e, h, p: "",
     EventKind.STEP_FAILED: lambda e, h, p: f"⚠️ {escape(e.detail.get('message', 'A step failed.'))}",
     EventKind.RETRIED: lambda e, h, p: f"🔁 {mention(e.actor)} asked to run the step again.",

@@ -40,6 +40,16 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def inert(text: str) -> str:
+    """Git text (file and branch names, commit subjects, diffs) for a code span or block: escaped, and a backtick in
+    it cannot end the span early, because it is shown as the look-alike ˋ (U+02CB), which Slack does not read."""
+    return escape(text).replace("`", "ˋ")
+
+
+def code(text: str) -> str:
+    return f"`{inert(text)}`"
+
+
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
@@ -116,19 +126,28 @@ SECURITY_CHECKLIST = (
 )
 
 
+# Slack takes at most 10 options in one checkboxes element: each checklist is its own element.
+CHECKLISTS = {BlockId.CHECKLIST: REVIEW_CHECKLIST, BlockId.SECURITY_CHECKLIST: SECURITY_CHECKLIST}
+
+
 def review_modal(hotfix: Hotfix) -> View:
-    items = REVIEW_CHECKLIST + (SECURITY_CHECKLIST if hotfix.security else ())
-    checklist = CheckboxesElement(action_id=BlockId.CHECKLIST,
-                                  options=[Option(value=str(i), text=item) for i, item in enumerate(items)])
+    checklists = [_checklist(BlockId.CHECKLIST, "Hotfix review checklist")]
+    if hotfix.security:
+        checklists.append(_checklist(BlockId.SECURITY_CHECKLIST, "Security review checklist"))
     return View(
         type="modal", callback_id=CallbackId.APPROVE_REVIEW, title=f"Review {hotfix.key}", submit="Approve review",
         close="Cancel", private_metadata=f"{hotfix.key}|{hotfix.review_commit}",  # the approval is for this commit
         blocks=[
-            SectionBlock(text=f"*{hotfix.key}* · `{hotfix.branch}`\nYou approve commit `{hotfix.review_commit}`, the "
-                              "one the review request in the thread shows. Tick every item you checked."),
-            InputBlock(block_id=BlockId.CHECKLIST, label="Hotfix review checklist", element=checklist),
+            SectionBlock(text=f"*{hotfix.key}* · {code(hotfix.branch)}\nYou approve commit `{hotfix.review_commit}`, "
+                              "the one the review request in the thread shows. Tick every item you checked."),
+            *checklists,
         ],
     )
+
+
+def _checklist(block: BlockId, label: str) -> InputBlock:
+    options = [Option(value=str(i), text=item) for i, item in enumerate(CHECKLISTS[block])]
+    return InputBlock(block_id=block, label=label, element=CheckboxesElement(action_id=block, options=options))
 
 
 def _text_input(block: BlockId, label: str, *, initial: str = "", multiline: bool = False, max_length: int,
@@ -161,12 +180,12 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Time
         f"*Repository*\n{hotfix.repo}",
     ]
     if hotfix.base_ref:
-        facts.append(f"*Branch*\n`{hotfix.branch}` from `{hotfix.base_ref}`")
+        facts.append(f"*Branch*\n{code(hotfix.branch)} from {code(hotfix.base_ref)}")
     if hotfix.tag:
-        facts.append(f"*Tag*\n`{hotfix.tag}` (was `{hotfix.previous_tag}`)")
+        facts.append(f"*Tag*\n{code(hotfix.tag)} (was {code(hotfix.previous_tag or '')})")
     if hotfix.merge_targets:
         facts.append("*Merge-back*\n" + " · ".join(
-            f"{'✅' if t in hotfix.merged_into else '⏳'} `{t}`" for t in hotfix.merge_targets))
+            f"{'✅' if t in hotfix.merged_into else '⏳'} {code(t)}" for t in hotfix.merge_targets))
     blocks: list[Block] = [SectionBlock(text=headline), SectionBlock(fields=facts)]
     if reveal:
         blocks.append(SectionBlock(text=f"*Impact:* {escape(hotfix.impact)}\n*Risk if delayed:* {escape(hotfix.risk)}"[:3000]))

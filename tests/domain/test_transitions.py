@@ -55,6 +55,21 @@ def test_declare_starts_awaiting_approval_with_a_branch_named_from_issue_and_tit
     assert outcome.effects == (StartTimer(TimerKind.APPROVAL_ESCALATION, timedelta(minutes=15)),)
 
 
+def test_a_security_hotfix_branch_is_named_after_its_number_not_its_issue() -> None:
+    outcome = transitions.declare(form(issue_id="CVE-2026-1234", security=True), declared_by="UDEV", now=NOW)
+
+    numbered = transitions.name_branch(replace(outcome.hotfix, number=7))
+
+    assert numbered.branch == "hotfix/HF-7-security-fix"
+    ordinary = replace(transitions.declare(form(), declared_by="UDEV", now=NOW).hotfix, number=8)
+    assert transitions.name_branch(ordinary).branch == "hotfix/PROD-501-checkout-returns-500"
+
+
+def test_a_security_hotfix_still_refuses_a_hostile_issue_id() -> None:
+    with pytest.raises(ValueError):
+        transitions.declare(form(issue_id="--upload-pack=touch x", security=True), declared_by="UDEV", now=NOW)
+
+
 # --- approve: refusals -------------------------------------------------------------------------------------------
 def test_declarer_cannot_approve_their_own_hotfix_even_holding_a_needed_role() -> None:
     hotfix = declared(by="UEM")

@@ -37,7 +37,7 @@ def test_a_security_hotfix_keeps_its_details_out_of_every_public_channel(driver:
 
     assert hotfix.channel == "G0SECRET"
     assert secret[0] in driver.status_text(hotfix)  # the private channel has the detail
-    assert remote.has_ref("refs/heads/hotfix/SEC-123-security-fix")  # the branch name gives nothing away
+    assert remote.has_ref("refs/heads/hotfix/HF-1-security-fix")  # the branch name gives nothing away
     public = [c for c in driver.slack.calls if c.get("channel") in PUBLIC]
     assert public, "stakeholders still hear that a security hotfix is running"
     for call in public:

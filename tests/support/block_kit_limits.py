@@ -132,6 +132,8 @@ def _context(block: dict[str, Any], where: str) -> list[str]:
 
 def _input(block: dict[str, Any], where: str) -> list[str]:
     problems = _text_problems(block.get("label"), f"{where}.label", limit=2000, plain_only=True)
+    if "hint" in block:
+        problems += _text_problems(block["hint"], f"{where}.hint", limit=2000, plain_only=True)
     if "element" not in block:
         return [*problems, f"{where}.element is required"]
     return problems + element_problems(block["element"], f"{where}.element")
@@ -150,6 +152,8 @@ def element_problems(element: Any, where: str) -> list[str]:
         return [f"{where} must be a JSON object"]
     kind = element.get("type")
     problems = _length_problems(element, "action_id", MAX_ID, where=where)
+    if "placeholder" in element:
+        problems += _text_problems(element["placeholder"], f"{where}.placeholder", limit=150, plain_only=True)
     if kind == "button":
         problems += _text_problems(element.get("text"), f"{where}.text", limit=75, plain_only=True)
         problems += _length_problems(element, "value", 2000, where=where)
@@ -170,6 +174,9 @@ def _options_problems(element: dict[str, Any], where: str, *, limit: int) -> lis
     for index, option in enumerate(options):
         problems += _text_problems(option.get("text"), f"{where}.options[{index}].text", limit=75)
         problems += _length_problems(option, "value", 150, where=f"{where}.options[{index}]")
+        if "description" in option:
+            problems += _text_problems(option["description"], f"{where}.options[{index}].description", limit=75,
+                                       plain_only=True)
     return problems
 
 

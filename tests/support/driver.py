@@ -79,7 +79,10 @@ class Driver:
 
     # --- what people do -----------------------------------------------------------------------------------------
     def command(self, text: str, *, user: str) -> Answer:
-        return self.post(payloads.slash_command(text, user_id=user, response_url=self.slack.response_url()))
+        answer = self.post(payloads.slash_command(text, user_id=user, response_url=self.slack.response_url()))
+        if answer.body.startswith("{"):
+            self.slack.check_answer(f"/hotfix {text.split(' ', 1)[0]} answer", answer.json())
+        return answer
 
     def submit_declaration(self, *, user: str, view_id: str | None = None, **fields: Any) -> Answer:
         return self.post(payloads.view_submission("hotfix_declare", declaration_state(**fields), user_id=user,
@@ -113,9 +116,12 @@ class Driver:
     def submit_review(self, hotfix: Posted, *, user: str, ticked: int | None = None) -> Answer:
         """Tick the checklist of the review modal the bot opened (all items unless told otherwise)."""
         modal = self.slack.last("views.open", **{}).args["view"]
-        options = next(b for b in modal["blocks"] if b.get("block_id") == "checklist")["element"]["options"]
-        chosen = options if ticked is None else options[:ticked]
-        state = {"checklist": {"checklist": {"type": "checkboxes", "selected_options": chosen}}}
+        checklists = [b for b in modal["blocks"] if b.get("element", {}).get("type") == "checkboxes"]
+        state = {}
+        for block in checklists:  # `ticked` counts in the first checklist; any others are ticked in full
+            options = block["element"]["options"]
+            chosen = options[:ticked] if ticked is not None and block is checklists[0] else options
+            state[block["block_id"]] = {block["block_id"]: {"type": "checkboxes", "selected_options": chosen}}
         body = payloads.view_submission("hotfix_approve_review", state, user_id=user,
                                         private_metadata=modal["private_metadata"], blocks=modal["blocks"])
         return self.post(body)

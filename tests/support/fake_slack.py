@@ -242,6 +242,11 @@ class FakeSlack:
             self._record(Call("response_url", {**args, "response_url": url}, time.time(), error))
             return Reply(400 if problems else 200, "invalid_blocks" if problems else "ok")
 
+    def check_answer(self, surface: str, args: dict[str, Any]) -> None:
+        """A message the app put in its HTTP answer (a slash command's ephemeral reply) meets the same limits."""
+        with self._changed:
+            self._note(surface, args, block_kit_limits.request_problems("response_url", args))
+
     def _take_fault(self, method: str) -> _Fault | None:
         queue = self._faults.get(method)
         if not queue:

@@ -34,6 +34,10 @@ def section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
+def plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text}
+
+
 def button(action_id: str, label: str = "Approve", value: str = "HF-1") -> dict:
     label_text = {"type": "plain_text", "text": label}
     return {"type": "button", "action_id": action_id, "text": label_text, "value": value}
@@ -109,6 +113,26 @@ def test_modal_title_of_25_chars_is_refused(slack, client):
     problems = refused_with(slack, lambda: client.views_open(trigger_id="1.2.t", view=modal("x" * 25)))
 
     assert problems == ["views.open: view.title is 25 chars; the most is 24"]
+
+
+def test_long_option_descriptions_and_placeholders_are_refused(slack, client):
+    option = {"text": plain("CRITICAL"), "value": "critical", "description": plain("d" * 76)}
+    select = {"type": "static_select", "action_id": "severity", "placeholder": plain("p" * 151), "options": [option]}
+    blocks = [{"type": "input", "block_id": "severity", "label": plain("Severity"), "element": select,
+               "hint": plain("h" * 2001)}]
+    view = {**modal("Declare a hotfix", blocks), "submit": plain("Declare")}
+
+    problems = refused_with(slack, lambda: client.views_open(trigger_id="1.2.t", view=view))
+
+    assert problems == ["views.open: blocks[0].hint is 2001 chars; the most is 2000",
+                        "views.open: blocks[0].element.placeholder is 151 chars; the most is 150",
+                        "views.open: blocks[0].element.options[0].description is 76 chars; the most is 75"]
+
+
+def test_an_answer_in_the_http_response_is_held_to_the_same_limits(slack):
+    slack.check_answer("/hotfix status answer", {"text": "HF-1", "blocks": [section("x" * 3001)]})
+
+    assert slack.take_problems() == ["/hotfix status answer: blocks[0].text is 3001 chars; the most is 3000"]
 
 
 def test_duplicate_action_ids_are_refused(slack, client):

@@ -39,8 +39,8 @@ def register(app: App, service: HotfixService) -> None:
     @app.view(CallbackId.APPROVE_REVIEW)
     def on_review_submitted(ack: Ack, body: dict, view: dict) -> None:
         key, _, commit = view.get("private_metadata", "").partition("|")
-        if forms.unticked(view, BlockId.CHECKLIST):
-            ack(response_action="errors", errors={BlockId.CHECKLIST.value: "Tick every item; if one fails, "
+        if unticked := forms.unticked(view):
+            ack(response_action="errors", errors={unticked.value: "Tick every item; if one fails, "
                                                   "cancel and use Request changes instead."})
             return
         _submit(ack, BlockId.CHECKLIST, lambda: service.approve_review(key, user_id=body["user"]["id"],
