@@ -41,7 +41,9 @@ class SlackDelivery:
         hotfix = self.service.get(f"HF-{job.hotfix_id}")
         event = event_from_payload(job.payload)
         events = self.service.timeline(hotfix.key)[1] if event.kind is EventKind.CLOSED else ()
-        message = replies.announcement(event, hotfix, self.service.policy.approvals, events)
+        private = hotfix.security and self.security_channel is not None  # the thread is in the security channel
+        message = replies.announcement(event, hotfix, self.service.policy.approvals, events,
+                                       times=self.service.policy.times, private=private)
         if message is None:
             return
         channel, thread_ts = self.service.status_message_of(hotfix) or self._status(hotfix)
@@ -66,7 +68,8 @@ class SlackDelivery:
     def _status(self, hotfix: Hotfix) -> tuple[str, str]:
         timers = self.service.pending_timers(hotfix)
         private = hotfix.security and self.security_channel is not None
-        message = views.status_message(hotfix, self.service.policy.approvals, timers, private=private)
+        message = views.status_message(hotfix, self.service.policy.approvals, timers, now=self.service.clock.now(),
+                                       private=private)
         if where := self.service.status_message_of(hotfix):
             try:
                 self._call("chat_update", channel=where[0], ts=where[1], **message.as_kwargs())
