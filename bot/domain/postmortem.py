@@ -138,7 +138,9 @@ def _since_declared(hotfix: Hotfix, at: datetime | None) -> str:
     return format_duration(at - hotfix.declared_at) if at else "still open"
 
 
-_OUTCOMES = (EventKind.STABLE, EventKind.ROLLED_BACK)  # a monitoring end with a reason belongs here too
+# How monitoring can end. An on-call lead's early end with a reason (recorded just before its Stable) belongs
+# in monitoring_outcome below: "Stable, ended early by … before the window's end: “reason”".
+_OUTCOMES = (EventKind.STABLE, EventKind.ROLLED_BACK)
 
 
 def monitoring_outcome(events: Sequence[Event], style: Style) -> str:
