@@ -22,8 +22,8 @@ FORGED = "ok\n- 17:00:00 Approved by @UCTO as CTO\n## Root cause\nnot us"
 def config_path(tmp_path: Path, remote_url: str) -> Path:
     """The team's own targets, unlike the procedure's defaults: approvals escalate at 10m, review SLA 30m."""
     path = tmp_path / "hotfix.toml"
-    timers = CONFIG.format(remote=remote_url).replace('review_sla = "1h"', 'review_sla = "30m"\napproval_escalation = "10m"')
-    path.write_text(timers)
+    config = CONFIG.format(remote=remote_url)
+    path.write_text(config.replace('review_sla = "1h"', 'review_sla = "30m"\napproval_escalation = "10m"'))
     return path
 
 

@@ -116,6 +116,7 @@ class EventKind(StrEnum):
     DEPLOY_STARTED = "deploy_started"
     TAGGED = "tagged"
     STABLE = "stable"
+    MONITORING_ENDED_EARLY = "monitoring_ended_early"
     ROLLED_BACK = "rolled_back"
     MERGED_BACK = "merged_back"
     MERGE_CONFLICT = "merge_conflict"

@@ -72,13 +72,13 @@ def markdown_text(text: str) -> str:
 MARKDOWN = Style(person=lambda user: f"@{user}", text=markdown_text, code=lambda name: f"`{name}`")
 
 
-def build(hotfix: Hotfix, events: Sequence[Event], times: TimeTargets, style: Style, *, reveal: bool = True,
-          thread_link: str | None = None) -> PostMortem:
+def build(hotfix: Hotfix, events: Sequence[Event], times: TimeTargets, style: Style, *,
+          reveal: bool = True) -> PostMortem:
     """`reveal`: a security hotfix's issue ID, title and impact may be shown (not in a public channel)."""
     secret = hotfix.security and not reveal
     title = f"Post-mortem draft: {hotfix.key} " + (SECURITY_TITLE if secret else style.text(hotfix.title))
     return PostMortem(title, (
-        Section("What happened", tuple(_facts(hotfix, events, style, secret, thread_link))),
+        Section("What happened", tuple(_facts(hotfix, events, style, secret))),
         Section("Who decided", tuple(_decisions(hotfix, events, style))),
         Section("Steps against their targets", tuple(_timing_line(t) for t in step_timings(events, times))),
         Section("Timeline", tuple(_timeline(events, style, secret))),
@@ -99,10 +99,11 @@ def to_markdown(hotfix: Hotfix, events: Sequence[Event], times: TimeTargets) -> 
 
 
 # --- what happened ---------------------------------------------------------------------------------------------
-def _facts(hotfix: Hotfix, events: Sequence[Event], style: Style, secret: bool, thread_link: str | None) -> list[str]:
+def _facts(hotfix: Hotfix, events: Sequence[Event], style: Style, secret: bool) -> list[str]:
     facts = [
         f"Issue: {RESTRICTED if secret else style.text(hotfix.issue_id)}",
-        f"Severity: {hotfix.severity.label}" + (" (declared with the override: it could not wait)" if hotfix.override else ""),
+        f"Severity: {hotfix.severity.label}"
+        + (" (declared with the override: it could not wait)" if hotfix.override else ""),
         f"Impact as declared: {RESTRICTED if secret else style.text(hotfix.impact)}",
         f"Risk if delayed, as declared: {RESTRICTED if secret else style.text(hotfix.risk)}",
         f"Declared by {style.person(hotfix.declared_by)} at {stamp(hotfix.declared_at)}",
@@ -110,10 +111,9 @@ def _facts(hotfix: Hotfix, events: Sequence[Event], style: Style, secret: bool, 
         + (f" from {style.code(hotfix.base_ref)}" if hotfix.base_ref else ""),
     ]
     if hotfix.tag:
-        facts.append(f"Release: tag {style.code(hotfix.tag)}, previous production {style.code(hotfix.previous_tag or '?')}; "
-                     f"the change: {style.code(f'git log {hotfix.previous_tag}..{hotfix.tag}')}")
-    if thread_link:
-        facts.append(f"Slack thread: {thread_link}")
+        facts.append(f"Release: tag {style.code(hotfix.tag)}, previous production "
+                     f"{style.code(hotfix.previous_tag or '?')}; the change: "
+                     f"{style.code(f'git log {hotfix.previous_tag}..{hotfix.tag}')}")
     facts += [f"Time to mitigate (declared to live): {_time_to_mitigate(hotfix, events)}",
               f"Monitoring outcome: {monitoring_outcome(events, style)}",
               f"Time to close (declared to closed): {_since_declared(hotfix, _last(events, EventKind.CLOSED))}"]
@@ -138,8 +138,6 @@ def _since_declared(hotfix: Hotfix, at: datetime | None) -> str:
     return format_duration(at - hotfix.declared_at) if at else "still open"
 
 
-# How monitoring can end. An on-call lead's early end with a reason (recorded just before its Stable) belongs
-# in monitoring_outcome below: "Stable, ended early by … before the window's end: “reason”".
 _OUTCOMES = (EventKind.STABLE, EventKind.ROLLED_BACK)
 
 
@@ -156,6 +154,10 @@ def monitoring_outcome(events: Sequence[Event], style: Style) -> str:
                    f"by {style.person(last.actor)}{watched}")
     else:
         outcome = f"Stable, confirmed by {style.person(last.actor)}{watched}"
+        early = _last_before(events, EventKind.MONITORING_ENDED_EARLY, last)
+        if early is not None and early.at >= (tagged.at if tagged else early.at):  # an on-call lead's early end
+            outcome += (f"; monitoring ended early, {early.detail['left']} before the window's end: "
+                        f"“{style.text(early.detail['reason'])}”")
     rollbacks = sum(1 for e in ended[:-1] if e.kind is EventKind.ROLLED_BACK)
     failures = sum(1 for e in events if e.kind is EventKind.HEALTH_FAILED)
     notes = ([f"{rollbacks} earlier rollback(s)"] if rollbacks else []) + (
@@ -255,7 +257,8 @@ def _said(event: Event, style: Style, secret: bool) -> str | None:
         case EventKind.BRANCH_CUT:
             return f"Branch {_branch(detail['branch'], style, secret)} pushed from {style.code(detail['base_ref'])}"
         case EventKind.REVIEW_REQUESTED:
-            return f"Review requested ({len(detail['files'].splitlines())} file(s), +{detail['insertions']} −{detail['deletions']})"
+            files = len(detail["files"].splitlines())
+            return f"Review requested ({files} file(s), +{detail['insertions']} −{detail['deletions']})"
         case EventKind.REVIEW_APPROVED:
             return f"Review approved by {who}"
         case EventKind.CHANGES_REQUESTED:
@@ -272,6 +275,8 @@ def _said(event: Event, style: Style, secret: bool) -> str | None:
             return "Health check passed again"
         case EventKind.LOOKED_FINE:
             return f"Monitoring check-in: {who} said it looks fine"
+        case EventKind.MONITORING_ENDED_EARLY:
+            return f"Monitoring ended early by {who}: “{style.text(detail['reason'])}”"
         case EventKind.STABLE:
             return f"Stable, confirmed by {who}"
         case EventKind.ROLLED_BACK:
