@@ -115,26 +115,20 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    """Needs only the database: it works on a laptop with a copy of hotfix.db, no Slack tokens."""
-    from bot.domain import postmortem
     from bot.domain.transitions import Refused
+    from bot.report import NoSuchHotfix, post_mortem
     from bot.service.hotfixes import parse_key
-    from bot.store.db import make_engine, reading
-    from bot.store.hotfix_store import HotfixStore
 
-    url = os.environ.get("DATABASE_URL") or "sqlite:///hotfix.db"
     try:
         number = parse_key(args.hotfix)
     except Refused as refusal:
         print(f"hotfix-bot: {refusal}", file=sys.stderr)
         return 2
-    with reading(make_engine(url)) as session:
-        store = HotfixStore(session)
-        hotfix = store.get(number)
-        if hotfix is None:
-            print(f"hotfix-bot: there is no hotfix HF-{number} in {url}.", file=sys.stderr)
-            return 1
-        print(postmortem.draft(hotfix, store.events(number)))
+    try:
+        print(post_mortem(number, os.environ), end="")
+    except NoSuchHotfix as missing:
+        print(f"hotfix-bot: {missing}", file=sys.stderr)
+        return 1
     return 0
 
 

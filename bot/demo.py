@@ -230,7 +230,13 @@ class Incident:
         self._texts[(item.channel, item.ts)] = item.text
         if item.kind == "update":
             return None if item.text == previous else f"(status message updated) {item.text}"
-        return item.text if item.thread_ts else f"(status message in #hotfixes) {item.text}"
+        return _read(item) if item.thread_ts else f"(status message in #hotfixes) {item.text}"
+
+
+def _read(reply: Posted) -> str:
+    """What a person reads in a reply: its sections when it has them (the post-mortem), else its text."""
+    sections = [b["text"]["text"] for b in reply.blocks if b.get("type") == "section" and "text" in b]
+    return "\n".join(sections) or reply.text
 
 
 def _tell_where(world: World, key: str, out: Callable[[str], None], *, removed: bool) -> None:

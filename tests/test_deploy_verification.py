@@ -161,8 +161,9 @@ def test_the_thread_hears_when_the_tag_goes_live_and_when_health_fails_and_recov
 
     wait(driver, clock, timedelta(minutes=20))
     assert driver.thread(hotfix)[-1] == WINDOW_OVER  # it went live, so nothing more to say
-    draft = postmortem.draft(*driver.bot.service.timeline(hotfix.key))
-    assert "- Went live: 2026-11-20 17:12:00 UTC (v1.10.1, 12m after the tag)" in draft
+    draft = postmortem.to_markdown(*driver.bot.service.timeline(hotfix.key), driver.bot.service.policy.times)
+    assert "- Time to mitigate (declared to live): 12m (the version endpoint reported v1.10.1)" in draft
+    assert "- Live (after the tag, as the version endpoint said): 12m" in draft
 
     driver.click("Stable", hotfix, user="UDEV")
     driver.settle()

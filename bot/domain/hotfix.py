@@ -135,6 +135,7 @@ class EventKind(StrEnum):
     HEALTH_FAILED = "health_failed"
     HEALTH_RECOVERED = "health_recovered"
     WENT_LIVE = "went_live"
+    LOOKED_FINE = "looked_fine"  # a monitoring check-in answered "Looks fine"
 
 
 @dataclass(frozen=True)

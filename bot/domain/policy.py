@@ -96,27 +96,6 @@ class TimeTargets:
 
 
 @dataclass(frozen=True)
-class StepTarget:
-    step: str
-    low: timedelta
-    high: timedelta
-
-
-# Seed 001's table: each step of the procedure against its time target.
-STEP_TARGETS: tuple[StepTarget, ...] = tuple(
-    StepTarget(step, timedelta(minutes=lo), timedelta(minutes=hi))
-    for step, lo, hi in (
-        ("Branch", 0, 1),
-        ("Fix", 5, 30),
-        ("Test", 5, 10),
-        ("Review", 5, 15),
-        ("Deploy", 5, 10),
-        ("Merge back", 0, 5),
-    )
-)
-
-
-@dataclass(frozen=True)
 class Policy:
     approvals: ApprovalPolicy
     times: TimeTargets = field(default_factory=TimeTargets)

@@ -100,6 +100,28 @@ def snooze(hotfix: Hotfix, kind: TimerKind, *, user_id: str, by: timedelta, poli
     return Outcome(hotfix, (event,), (DelayTimer(kind, by),))
 
 
+def looks_fine(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Outcome:
+    """A monitoring check-in answered: recorded for the post-mortem; the check-ins go on until the window ends."""
+    if hotfix.stage is not Stage.MONITORING:
+        raise Refused(f"{hotfix.key} is {hotfix.stage.label.lower()}: that check-in is over.")
+    if user_id not in _people_to_remind(hotfix, Timer(0, TimerKind.MONITORING_CHECKIN, now), policy) \
+            and not policy.approvals.holds(user_id, ONCALL_LEAD):
+        raise Refused(f"Only {hotfix.key}'s declarer or an on-call lead can answer its check-in.")
+    return Outcome(hotfix, (Event(EventKind.LOOKED_FINE, user_id, now, {"tag": hotfix.tag or ""}),))
+
+
+# Reminders to the declarer stay in the thread they own, where the mention notifies them. Approvers and reviewers
+# also get a DM: the ones escalated to may not be in the hotfix channel, and a mention does not reach them there.
+_ALSO_BY_DM = (TimerKind.APPROVAL_ESCALATION, TimerKind.REVIEW_HALFWAY, TimerKind.REVIEW_OVERDUE)
+
+
+def also_by_direct_message(event: Event) -> tuple[str, ...]:
+    """Who gets this event as a DM besides the thread reply."""
+    if event.kind is not EventKind.REMINDED or TimerKind(event.detail["timer"]) not in _ALSO_BY_DM:
+        return ()
+    return tuple(filter(None, event.detail.get("users", "").split(",")))
+
+
 def quiet_for(hotfix: Hotfix, now: datetime, policy: Policy, kind: TimerKind | None = None) -> bool:
     """MEDIUM/LOW hotfixes (overrides) respect quiet hours; CRITICAL and HIGH never do. Probes wake nobody."""
     if kind is TimerKind.DEPLOY_PROBE:

@@ -142,6 +142,9 @@ class HotfixService(Steps):
         return self._move(key, lambda h, now: reminders.snooze(h, TimerKind(kind), user_id=user_id, by=by,
                                                                 policy=self.policy, now=now))
 
+    def looks_fine(self, key: str, *, user_id: str) -> Hotfix:
+        return self._move(key, lambda h, now: reminders.looks_fine(h, user_id=user_id, policy=self.policy, now=now))
+
     # --- time --------------------------------------------------------------------------------------------------
     def fire_due_timers(self) -> int:
         """Fire every timer due now, each exactly once across processes; returns how many fired.
@@ -240,7 +243,7 @@ class HotfixService(Steps):
             log.info("%s %s by %s", hotfix.key, event.kind.value, event.actor,
                      extra={"hotfix": hotfix.key, "event": event.kind.value, "actor": event.actor})
             self._queue(unit, SLACK, f"slack:{hotfix.key}", "announce", hotfix, event_payload(event))
-            for user in filter(None, event.detail.get("users", "").split(",")):
+            for user in reminders.also_by_direct_message(event):
                 self._queue(unit, SLACK, f"slack:{hotfix.key}", "dm", hotfix, event_payload(event) | {"user": user})
         if outcome.events or not all(map(_unseen, outcome.effects)):
             self._queue_status(unit, hotfix)

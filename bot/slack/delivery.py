@@ -44,7 +44,7 @@ class SlackDelivery:
         events = self.service.timeline(hotfix.key)[1] if event.kind is EventKind.CLOSED else ()
         channel, thread_ts = self.service.status_message_of(hotfix) or self._status(hotfix)
         message = replies.announcement(event, hotfix, self.service.policy.approvals, events,
-                                       private=self._is_security_channel(channel))
+                                       times=self.service.policy.times, private=self._is_security_channel(channel))
         if message is None:
             return
         self._call("chat_postMessage", channel=channel, thread_ts=thread_ts, **message.as_kwargs())
@@ -86,7 +86,8 @@ class SlackDelivery:
         """A security hotfix's details only in a message that lives in the security channel: a reload that adds
         the channel must not reveal them in a message posted to the public one before."""
         private = self._is_security_channel(channel)
-        return views.status_message(hotfix, self.service.policy.approvals, timers, private=private)
+        return views.status_message(hotfix, self.service.policy.approvals, timers, now=self.service.clock.now(),
+                                    private=private)
 
     def _is_security_channel(self, channel: str) -> bool:
         return self.security_channel is not None and channel == self.security_channel

@@ -24,6 +24,7 @@ class ActionId(StrEnum):
     RETRY = "hotfix_retry"
     SNOOZE_30M = "hotfix_snooze_30m"
     SNOOZE_1H = "hotfix_snooze_1h"
+    LOOKS_FINE = "hotfix_looks_fine"
 
 
 class BlockId(StrEnum):

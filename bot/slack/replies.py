@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 
 from bot.domain import postmortem
 from bot.domain.hotfix import Event, EventKind, Hotfix
-from bot.domain.policy import REVIEWER, ApprovalPolicy, role_label
+from bot.domain.policy import REVIEWER, ApprovalPolicy, TimeTargets, role_label
 from bot.domain.review import PATCH_KEPT, Commit, ReviewChange, commits_from_detail
 from bot.domain.timers import TimerKind
 from bot.slack.ids import ActionId
@@ -19,10 +20,11 @@ SLACK_TEXT_MAX = 3000
 
 
 def announcement(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, events: Sequence[Event] = (), *,
-                 private: bool = False) -> Message | None:
+                 times: TimeTargets | None = None, private: bool = False) -> Message | None:
     """The thread reply for one audit event, or None for events that need no reply.
 
-    `private`: the thread is in the security channel, so a security hotfix's diff and commit subjects may show.
+    Closing takes the whole timeline and the targets. `private`: the thread is in the security channel, so a
+    security hotfix's diff, commit subjects and issue may show.
     """
     if revealing := _REVEALING.get(event.kind):
         return Message(revealing(event, hotfix, policy, private or not hotfix.security))
@@ -30,9 +32,9 @@ def announcement(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, events: S
     if render is None:
         return None
     if event.kind is EventKind.CLOSED:
-        return _closed(event, hotfix, events)
+        return _closed(event, hotfix, events, times or TimeTargets(), private)
     result = render(event, hotfix, policy)
-    return result if isinstance(result, Message) else Message(result)
+    return result if isinstance(result, Message) or result is None else Message(result)
 
 
 def _declared(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
@@ -48,8 +50,10 @@ def _declared(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
 def _approved(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
     detail = event.detail
     missing = [role_label(r) for r in filter(None, detail["missing"].split(","))]
-    line = f"✅ {mention(event.actor)} approved as {role_label(detail['role'])} ({detail['count']} of {detail['of']})."
-    return line + (f" Still needed: {', '.join(missing)}." if missing else "")
+    line = f"✅ {mention(event.actor)} approved as {role_label(detail['role'])} ({detail['count']} of {detail['of']})"
+    if missing:
+        return f"{line}. Still needed: {', '.join(missing)}."
+    return f"{line}: all approvals in. Cutting {code(hotfix.branch)} now."
 
 
 def _review_requested(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, reveal: bool) -> str:
@@ -160,7 +164,7 @@ def reminder(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
     value = f"{hotfix.key}|{kind.value}"
     # The end of monitoring asks the question itself, right where the person reads it; Roll back is always at hand.
     answers = {TimerKind.MONITORING_END: [_stable_button(hotfix), _roll_back_button(hotfix)],
-               TimerKind.MONITORING_CHECKIN: [_roll_back_button(hotfix)]}.get(kind, [])
+               TimerKind.MONITORING_CHECKIN: [_looks_fine_button(value), _roll_back_button(hotfix)]}.get(kind, [])
     buttons = ActionsBlock(elements=[
         *answers,
         ButtonElement(text="Snooze 30m", action_id=ActionId.SNOOZE_30M, value=value),
@@ -171,6 +175,10 @@ def reminder(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
 
 def _stable_button(hotfix: Hotfix) -> ButtonElement:
     return ButtonElement(text="Stable", action_id=ActionId.STABLE, value=hotfix.key, style="primary")
+
+
+def _looks_fine_button(value: str) -> ButtonElement:
+    return ButtonElement(text="Looks fine", action_id=ActionId.LOOKS_FINE, value=value, style="primary")
 
 
 def _roll_back_button(hotfix: Hotfix) -> ButtonElement:
@@ -188,6 +196,11 @@ _REMINDER_TEXT = {
 }
 
 
+def check_in_answered(hotfix: Hotfix, user_id: str, now: datetime) -> Message:
+    """Replaces the check-in's question and buttons: answered, by whom and when."""
+    return Message(f"✅ {mention(user_id)} checked {hotfix.key} at {clock_time(now, now)}: looks fine.")
+
+
 def direct_message(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message | None:
     """The DM a named person gets besides the thread reply (reminders only)."""
     if event.kind is not EventKind.REMINDED:
@@ -195,17 +208,42 @@ def direct_message(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Mess
     return Message(f"{reminder(event, hotfix, policy).text} (from the hotfix thread of {hotfix.key})")
 
 
-def _closed(event: Event, hotfix: Hotfix, events: Sequence[Event]) -> Message:
-    reason = f" Reason: “{escape(event.detail['reason'])}”." if event.detail.get("reason") else ""
-    head = f"🏁 {mention(event.actor)} closed {hotfix.key}.{reason} Post-mortem draft:"
-    body = escape(postmortem.draft(hotfix, events))
-    text = f"{head}\n```{body}```"
-    return Message(text if len(text) <= SLACK_TEXT_MAX * 10 else text[: SLACK_TEXT_MAX * 10])
+def _closed(event: Event, hotfix: Hotfix, events: Sequence[Event], times: TimeTargets, private: bool) -> Message:
+    reason = f" Reason: “{escape(postmortem.one_line(event.detail['reason']))}”." if event.detail.get("reason") else ""
+    head = (f"🏁 {mention(event.actor)} closed {hotfix.key}.{reason} The post-mortem draft is below; "
+            f"`hotfix-bot report {hotfix.key}` prints it as Markdown for your wiki or issue tracker.")
+    document = postmortem.build(hotfix, events, times, SLACK_STYLE, reveal=private or not hotfix.security)
+    texts = [head, f"*{document.title}*"]
+    for section in document.sections:
+        if not section.hint:
+            texts += _in_sections(f"*{section.heading}*", [f"• {line}" for line in section.lines])
+    to_fill = [f"• *{s.heading}*: {s.hint}" for s in document.sections if s.hint]
+    texts += _in_sections("*To fill in* (in the Markdown)", to_fill)
+    if len(texts) > MESSAGE_BLOCKS_MAX:
+        texts = texts[: MESSAGE_BLOCKS_MAX - 1] + [f"…and more: `hotfix-bot report {hotfix.key}` prints all of it."]
+    return Message(f"{head}\n{document.title}", [SectionBlock(text=text) for text in texts])
+
+
+SLACK_STYLE = postmortem.Style(person=mention, text=lambda typed: escape(postmortem.one_line(typed)),
+                               code=lambda name: f"`{name}`")
+MESSAGE_BLOCKS_MAX = 50
+
+
+def _in_sections(heading: str, lines: Sequence[str]) -> list[str]:
+    """Section blocks of at most SLACK_TEXT_MAX characters; a longer section goes on in the next block."""
+    texts, current = [], heading
+    for line in lines:
+        line = line if len(line) <= SLACK_TEXT_MAX - 100 else line[: SLACK_TEXT_MAX - 101] + "…"
+        if len(current) + 1 + len(line) > SLACK_TEXT_MAX:
+            texts.append(current)
+            current = f"{heading} (continued)"
+        current += "\n" + line
+    return [*texts, current]
 
 
 def _went_live(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
-    return (f"🟢 {code(event.detail['tag'])} is live: the version endpoint reported it at {clock_time(event.at)} "
-            f"({event.detail['after_tag']} after the tag).")
+    return (f"🟢 {code(event.detail['tag'])} is live: the version endpoint reported it at "
+            f"{clock_time(event.at, event.at)} ({event.detail['after_tag']} after the tag).")
 
 
 def _monitoring_ended_early(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
@@ -218,7 +256,10 @@ def _health_failed(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Mess
     return Message(text, [SectionBlock(text=text), ActionsBlock(elements=[_roll_back_button(hotfix)])])
 
 
-def _merged(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
+def _merged(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str | None:
+    """The bot's own merges show on the status message; a merge found by hand is news (a conflict was resolved)."""
+    if event.detail["how"] == "by the bot":
+        return None
     left = ", ".join(code(t) for t in hotfix.targets_left)
     tail = f" Still to merge: {left}." if left and event.detail["target"] in hotfix.merged_into else ""
     how = f"merged {event.detail['how']}, `{event.detail['commit'][:10]}`"
@@ -234,7 +275,6 @@ _REVEALING = {
 _RENDERERS = {
     EventKind.DECLARED: _declared,
     EventKind.APPROVED: _approved,
-    EventKind.FULLY_APPROVED: lambda e, h, p: f"🟢 All approvals in: {h.key} is approved. Cutting {code(h.branch)} now.",
     EventKind.REJECTED: lambda e, h, p: (
         f"❌ {mention(e.actor)} rejected {h.key} as {role_label(e.detail['role'])}: “{escape(e.detail['reason'])}”. "
         "It is closed; ship the fix through the normal release."),
@@ -246,7 +286,6 @@ _RENDERERS = {
     EventKind.REVIEW_APPROVED: lambda e, h, p: f"👍 {mention(e.actor)} approved the review ({role_label(e.detail['role'])}).",
     EventKind.CHANGES_REQUESTED: lambda e, h, p: (
         f"✏️ {mention(e.actor)} requested changes: “{escape(e.detail['reason'])}”. Push them, then Ready for review."),
-    EventKind.DEPLOY_STARTED: lambda e, h, p: f"🚀 {mention(e.actor)} started Tag & deploy.",
     EventKind.TAGGED: _tagged,
     EventKind.STABLE: lambda e, h, p: (
         f"✅ {mention(e.actor)} confirmed {h.key} stable. Merging back into "
@@ -255,8 +294,9 @@ _RENDERERS = {
     EventKind.ROLLED_BACK: _rolled_back,
     EventKind.MERGED_BACK: _merged,
     EventKind.MERGE_CONFLICT: _conflict,
-    EventKind.ALL_MERGED: lambda e, h, p: f"🎉 Every target has the fix. Deleting {code(h.branch)}; press *Close* to finish.",
-    EventKind.BRANCH_DELETED: lambda e, h, p: f"🧹 Deleted {code(e.detail['branch'])}.",
+    EventKind.ALL_MERGED: lambda e, h, p: (
+        f"🎉 Every target has the fix ({', '.join(code(t) for t in e.detail['targets'].split(','))}); "
+        f"the bot deletes {code(h.branch)}. Press *Close* to finish."),
     EventKind.CLOSED: lambda e, h, p: "",
     EventKind.STEP_FAILED: lambda e, h, p: f"⚠️ {escape(e.detail.get('message', 'A step failed.'))}",
     EventKind.RETRIED: lambda e, h, p: f"🔁 {mention(e.actor)} asked to run the step again.",

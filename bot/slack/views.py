@@ -54,8 +54,11 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
 
-def clock_time(at: datetime) -> str:
-    return at.strftime("%H:%M UTC")
+def clock_time(at: datetime, now: datetime) -> str:
+    """`17:42 UTC` today; `21 Nov 17:42 UTC` on another day (and the year, in another year)."""
+    if at.date() == now.date():
+        return at.strftime("%H:%M UTC")
+    return at.strftime("%-d %b %H:%M UTC" if at.year == now.year else "%-d %b %Y %H:%M UTC")
 
 
 # --- modals ----------------------------------------------------------------------------------------------------
@@ -167,7 +170,7 @@ def public_title(hotfix: Hotfix) -> str:
     return SECURITY_TITLE if hotfix.security else hotfix.title
 
 
-def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Timer] = (), *,
+def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Timer] = (), *, now: datetime,
                    private: bool = False) -> Message:
     """`private`: shown only in the security channel, so a security hotfix's details may appear."""
     reveal = private or not hotfix.security
@@ -176,7 +179,7 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Time
     facts = [
         f"*Stage*\n{hotfix.stage.label}",
         f"*Issue*\n{escape(hotfix.issue_id) if reveal else 'restricted'}",
-        f"*Declared by*\n{mention(hotfix.declared_by)} at {clock_time(hotfix.declared_at)}",
+        f"*Declared by*\n{mention(hotfix.declared_by)} at {clock_time(hotfix.declared_at, now)}",
         f"*Repository*\n{hotfix.repo}",
     ]
     if hotfix.base_ref:
@@ -189,10 +192,10 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Time
     blocks: list[Block] = [SectionBlock(text=headline), SectionBlock(fields=facts)]
     if reveal:
         blocks.append(SectionBlock(text=f"*Impact:* {escape(hotfix.impact)}\n*Risk if delayed:* {escape(hotfix.risk)}"[:3000]))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=approvals_line(hotfix, policy))]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=approvals_line(hotfix, policy, now))]))
     timers = [t for t in timers if t.kind is not TimerKind.DEPLOY_PROBE]  # every 30 s: noise, not news
     if timers:
-        due = " · ".join(f"{t.kind.label} {clock_time(t.due_at)}" for t in timers)
+        due = " · ".join(f"{t.kind.label} {clock_time(t.due_at, now)}" for t in timers)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Next: {due}")]))
     if buttons := _STAGE_BUTTONS.get(hotfix.stage):
         blocks.append(ActionsBlock(block_id=BlockId.DECISION, elements=[
@@ -216,8 +219,8 @@ _STAGE_BUTTONS: dict[Stage, tuple[tuple[str, ActionId, str | None], ...]] = {
 }
 
 
-def approvals_line(hotfix: Hotfix, policy: ApprovalPolicy) -> str:
-    parts = [f"✅ {role_label(d.role)}: {mention(d.user_id)} {clock_time(d.at)}" for d in hotfix.approvals]
+def approvals_line(hotfix: Hotfix, policy: ApprovalPolicy, now: datetime) -> str:
+    parts = [f"✅ {role_label(d.role)}: {mention(d.user_id)} {clock_time(d.at, now)}" for d in hotfix.approvals]
     if hotfix.rejection:
         parts.append(f"❌ {role_label(hotfix.rejection.role)}: {mention(hotfix.rejection.user_id)}")
     elif hotfix.stage is Stage.AWAITING_APPROVAL:
@@ -241,12 +244,12 @@ HELP = (
 )
 
 
-def active_list(hotfixes: Sequence[Hotfix]) -> Message:
+def active_list(hotfixes: Sequence[Hotfix], now: datetime) -> Message:
     if not hotfixes:
         return Message("No active hotfixes. `/hotfix declare` starts one.")
     lines = [
         f"{SEVERITY_ICON[h.severity]} *{h.key}* · {h.severity.label} · {escape(public_title(h))} · {h.stage.label} · "
-        f"declared {clock_time(h.declared_at)} by {mention(h.declared_by)}"
+        f"declared {clock_time(h.declared_at, now)} by {mention(h.declared_by)}"
         for h in hotfixes[:40]
     ]
     more = f"\n…and {len(hotfixes) - 40} more." if len(hotfixes) > 40 else ""

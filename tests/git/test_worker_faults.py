@@ -406,8 +406,7 @@ def test_a_worker_killed_after_merging_main_back_merges_each_target_exactly_once
         assert remote.parents(remote.rev("main"))[0] == main_before  # one merge commit on main, not two
         merged = events(b.bot, hotfix, EventKind.MERGED_BACK)
         assert sorted(e.detail["target"] for e in merged) == ["develop", "main"]
-        assert len(replies(b, hotfix, "🔀 `main` has the fix")) == 1
-        assert len(replies(b, hotfix, "🔀 `develop` has the fix")) == 1
+        assert len(replies(b, hotfix, "🎉 Every target has the fix (`main`, `develop`)")) == 1
         assert stage_is(b, hotfix, "Merged back, ready to close")
         assert not remote.has_ref(BRANCH_REF)
 
@@ -429,8 +428,8 @@ def test_slack_down_while_the_branch_is_cut_delivers_every_reply_once_and_in_ord
     retry_rounds(driver, clock, 4)
     assert len(slack.failed_calls) == 3
     thread = driver.thread(hotfix)
-    expected = ["HF-1 needs approval from", "✅ <@UEM> approved", "✅ <@ULEAD> approved", "🟢 All approvals in",
-                f"🌿 Branch `{BRANCH}` pushed"]
+    expected = ["HF-1 needs approval from", "✅ <@UEM> approved",
+                "✅ <@ULEAD> approved as On-call lead (2 of 2): all approvals in", f"🌿 Branch `{BRANCH}` pushed"]
     assert len(thread) == len(expected), thread
     for text, start in zip(thread, expected):
         assert text.startswith(start), thread
@@ -453,7 +452,8 @@ def test_slack_down_while_the_remote_is_down_still_tells_the_thread_once(
     retry_rounds(driver, clock, 2)
 
     thread = driver.thread(hotfix)
-    heads = ("🟢 All approvals in", "⚠️ Can't reach the git remote of payments", f"🌿 Branch `{BRANCH}` pushed")
+    heads = ("✅ <@ULEAD> approved as On-call lead (2 of 2): all approvals in",
+             "⚠️ Can't reach the git remote of payments", f"🌿 Branch `{BRANCH}` pushed")
     assert len(thread) >= 3 and all(t.startswith(h) for t, h in zip(thread[-3:], heads)), thread
     assert len(replies(driver, hotfix, "⚠️ Can't reach the git remote of payments")) == 1
     assert len(replies(driver, hotfix, "🌿")) == 1

@@ -34,7 +34,7 @@ def test_critical_hotfix_needs_three_roles_then_is_approved_and_the_branch_is_cu
     assert "Approve" not in [e["text"]["text"] for b in driver.slack.message(hotfix.channel, hotfix.ts)["blocks"]
                              for e in b.get("elements", []) if e.get("type") == "button"]
     thread = driver.thread(hotfix)
-    assert f"All approvals in: HF-1 is approved. Cutting `{branch}` now." in thread[-2]
+    assert thread[-2] == f"✅ <@UCTO> approved as CTO (3 of 3): all approvals in. Cutting `{branch}` now."
     assert thread[-1].startswith(f"🌿 Branch `{branch}` pushed from `v1.10.0`")
     assert f"git switch {branch}" in thread[-1]
 
@@ -55,4 +55,4 @@ def test_high_hotfix_is_approved_after_two_roles(driver: Driver) -> None:
     driver.click("Approve", hotfix, user="UEM")
     driver.settle()
     assert "Fixing" in driver.status_text(hotfix)
-    assert "(2 of 2)" in driver.thread(hotfix)[-3]
+    assert "(2 of 2): all approvals in." in driver.thread(hotfix)[-2]

@@ -65,7 +65,7 @@ def test_report_prints_the_post_mortem_draft_from_the_database_alone(driver: Dri
                          env={"PATH": os.environ["PATH"], "DATABASE_URL": env["DATABASE_URL"]}, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("# Post-mortem draft: HF-1 Checkout returns 500")
-    assert "- Approval: not done (target ≤ 15m)" in run.stdout
+    assert "- Approval: not done (target 15m)" in run.stdout
     missing = subprocess.run([sys.executable, "-m", "bot", "report", "HF-9"], capture_output=True, text=True,
                              cwd=tmp_path, env={"PATH": os.environ["PATH"], "DATABASE_URL": env["DATABASE_URL"]})
     assert missing.returncode == 1 and "there is no hotfix HF-9" in missing.stderr

@@ -4,12 +4,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.hotfix import Hotfix
 from bot.service.hotfixes import HotfixService
-from bot.slack import views
+from bot.slack import replies, views
 from bot.slack.ids import ActionId, CallbackId
 
 SNOOZES = {ActionId.SNOOZE_30M: timedelta(minutes=30), ActionId.SNOOZE_1H: timedelta(hours=1)}
@@ -66,3 +66,11 @@ def register(app: App, service: HotfixService) -> None:
 
     for snooze in SNOOZES:
         app.action(snooze)(on_snooze_clicked)
+
+    @app.action(ActionId.LOOKS_FINE)
+    def on_looks_fine_clicked(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        key, _, _ = action.get("value", "").partition("|")
+        user = body["user"]["id"]
+        hotfix = service.looks_fine(key, user_id=user)
+        respond(replace_original=True, **replies.check_in_answered(hotfix, user, service.clock.now()).as_kwargs())

@@ -35,11 +35,11 @@ def register(app: App, service: HotfixService) -> None:
 def _status(service: HotfixService, rest: str) -> Message:
     if not rest:
         return Message("Which one? `/hotfix status HF-12`. `/hotfix list` shows the active ones.")
-    return views.status_message(service.get(rest.split()[0]), service.policy.approvals)
+    return views.status_message(service.get(rest.split()[0]), service.policy.approvals, now=service.clock.now())
 
 
 def _list(service: HotfixService, _rest: str) -> Message:
-    return views.active_list(service.active())
+    return views.active_list(service.active(), service.clock.now())
 
 
 def _help(_service: HotfixService, _rest: str) -> Message:
