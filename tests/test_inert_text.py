@@ -4,15 +4,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bot.service.clock import ManualClock
 from tests.support.driver import Driver
 from tests.support.gitrepos import Remote, git
-from tests.test_procedure import BRANCH, approved
+from tests.test_procedure import BRANCH, approved, monitored
 
 HOSTILE_FILE = "x`<!channel>`.py"
 HOSTILE_SUBJECT = "<!here> <@U0123> &lt;"
 
 
-def test_a_hostile_file_name_and_commit_subject_never_ping_anyone(driver: Driver, remote: Remote, tmp_path: Path) -> None:
+def test_a_hostile_file_name_and_commit_subject_never_ping_anyone(driver: Driver, remote: Remote, tmp_path: Path,
+                                                                  clock: ManualClock) -> None:
     hotfix = approved(driver)
     engineer = remote.clone(tmp_path / "engineer")
     engineer.switch("develop")  # develop has the same file already: merging back conflicts on it
@@ -27,8 +29,18 @@ def test_a_hostile_file_name_and_commit_subject_never_ping_anyone(driver: Driver
     driver.click("Approve review", hotfix, user="UREV1")
     driver.submit_review(hotfix, user="UREV1")
     driver.settle()
+    engineer.commit("notes.txt", "after the review\n", HOSTILE_SUBJECT)  # listed when Tag & deploy refuses it
+    engineer.push(f"HEAD:refs/heads/{BRANCH}")
     driver.click("Tag & deploy", hotfix, user="UDEV")
     driver.settle()
+    moved = next(t for t in driver.thread(hotfix) if t.startswith("🛑 Not tagged"))
+    assert "&lt;!here&gt; &lt;@U0123&gt; &amp;lt;" in moved
+    driver.click("Approve review", hotfix, user="UREV1")
+    driver.submit_review(hotfix, user="UREV1")
+    driver.settle()
+    driver.click("Tag & deploy", hotfix, user="UDEV")
+    driver.settle()
+    monitored(driver, clock)
     driver.click("Stable", hotfix, user="UDEV")
     driver.settle()
 
