@@ -110,10 +110,11 @@ def test_an_oncall_lead_ends_monitoring_early_with_a_reason_that_the_thread_and_
 
     driver.click("Close", hotfix, user="UDEV")
     driver.settle()
-    draft = postmortem.draft(*driver.bot.service.timeline(hotfix.key))
-    assert (f"- Monitoring ended early by ULEAD at 2026-11-20 17:10:00 UTC, 20m before the window's end: {EARLY}"
-            in draft)
-    assert f"monitoring ended early by ULEAD, reason {EARLY}" in draft  # its line in the timeline
+    draft = postmortem.to_markdown(*driver.bot.service.timeline(hotfix.key), driver.bot.service.policy.times)
+    early = postmortem.markdown_text(EARLY)
+    assert f"Stable, confirmed by @ULEAD after 10m of monitoring; monitoring ended early, 20m before the " \
+           f"window's end: “{early}”" in draft
+    assert f"Monitoring ended early by @ULEAD: “{early}”" in draft  # its line in the timeline
 
 
 def test_an_oncall_lead_ends_monitoring_early_from_the_keyboard(

@@ -23,7 +23,8 @@ def config_path(tmp_path: Path, remote_url: str) -> Path:
     """The team's own targets, unlike the procedure's defaults: approvals escalate at 10m, review SLA 30m."""
     path = tmp_path / "hotfix.toml"
     config = CONFIG.format(remote=remote_url)
-    path.write_text(config.replace('review_sla = "1h"', 'review_sla = "30m"\napproval_escalation = "10m"'))
+    path.write_text(config.replace('review_sla = "1h"', 'review_sla = "30m"\napproval_escalation = "10m"')
+                    .replace('monitoring_window = "30m"', 'monitoring_window = "15m"'))
     return path
 
 

@@ -9,7 +9,7 @@ from tests.support.driver import Driver, Posted, message_text
 from tests.support.gitrepos import CHECKOUT_FIX, Clone, Remote, git
 
 BRANCH = "hotfix/PROD-501-checkout-returns-500"
-QUIET_WALK_REPLIES = 11  # was 16 before pairs became one message and the check-in stopped coming twice
+QUIET_WALK_REPLIES = 12  # was 16 (without the window's end) before pairs became one message and the check-in came once
 
 
 def approved(driver: Driver, **fields) -> Posted:
@@ -96,7 +96,7 @@ def test_declare_to_close_on_a_real_remote(driver: Driver, remote: Remote, tmp_p
     assert "• Fix & test: 12m" in closing
     assert "• Approved as Engineering manager: <@UEM> at" in closing
     # One reply per thing to read or act on: who must approve, 2 approvals, branch, review request, review, tag,
-    # check-in, stable, all merged, close. The status message carries the rest (the bot's merges, its branch).
+    # check-in, the window's end (Stable or Roll back?), stable, all merged, close. The status message carries the rest (the bot's merges, its branch).
     assert len(driver.thread(hotfix)) == QUIET_WALK_REPLIES
     assert "Closed" in driver.status_text(hotfix)
     assert driver.command("list", user="UDEV").text.startswith("No active hotfixes")

@@ -166,7 +166,7 @@ def test_a_security_review_from_before_the_roll_back_does_not_count_again_in_a_p
     driver.click("Approve", hotfix, user="UEM")
     driver.click("Approve", hotfix, user="ULEAD")
     driver.settle()
-    branch = "hotfix/SEC-9-security-fix"
+    branch = "hotfix/HF-1-security-fix"  # a security branch never names its issue
     engineer = remote.clone(tmp_path / "engineer")
     engineer.push_fix(branch, filename="tokens.py", content="SECRET_SAUCE = 'redacted'\n")
     driver.click("Ready for review", hotfix, user="UDEV")

@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bot.service.clock import ManualClock
 from tests.support import payloads
 from tests.support.driver import Driver, Posted
 from tests.support.gitrepos import Remote, git
+from tests.test_procedure import monitored
 
 ISSUE = "CVE-2026-1234"
 SECRETS = (ISSUE, "Token forgery in login", "any account can be taken over")
@@ -53,7 +55,7 @@ def test_the_security_review_has_every_checklist_item_in_a_modal_slack_accepts(
 
 
 def test_nothing_public_and_nothing_in_git_names_the_issue_of_a_security_hotfix(
-    driver: Driver, remote: Remote, tmp_path: Path
+    driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock
 ) -> None:
     hotfix = declared(driver)
     remote.clone(tmp_path / "engineer").push_fix(BRANCH)
@@ -64,6 +66,7 @@ def test_nothing_public_and_nothing_in_git_names_the_issue_of_a_security_hotfix(
     driver.settle()
     driver.click("Tag & deploy", hotfix, user="UDEV")
     driver.settle()
+    monitored(driver, clock)
     driver.click("Stable", hotfix, user="UDEV")
     driver.settle()
     status = driver.command(f"status {hotfix.key}", user="UOTHER")
