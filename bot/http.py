@@ -1,12 +1,15 @@
 """HTTP mode: POST /slack/events goes to Bolt, GET /healthz answers for load balancers."""
 from __future__ import annotations
 
+import errno
 import json
+import socket
 from collections.abc import Callable, Iterable
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
+from bot.config import ConfigError
 from bot.wiring import Bot
 
 SLACK_PATH = "/slack/events"
@@ -27,4 +30,16 @@ def wsgi_app(bot: Bot) -> Callable:
 
 def make_server(bot: Bot, *, host: str, port: int, threads: int = 8):
     """A waitress server; `.run()` serves until closed, `.effective_port` is the bound port."""
-    return create_server(wsgi_app(bot), host=host, port=port, threads=threads, ident="hotfix-bot")
+    try:
+        return create_server(wsgi_app(bot), host=host, port=port, threads=threads, ident="hotfix-bot")
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} on {host} is in use by another process; stop it, or choose another "
+                              "port with --port.") from None
+        if err.errno == errno.EACCES:
+            raise ConfigError(f"not allowed to listen on port {port}; ports below 1024 need privileges, choose "
+                              "another with --port (e.g. 3000) and put a proxy in front.") from None
+        if err.errno == errno.EADDRNOTAVAIL or isinstance(err, socket.gaierror):
+            raise ConfigError(f"can't listen on {host}: no such address on this host; use --host 0.0.0.0 or one "
+                              "of its addresses.") from None
+        raise
