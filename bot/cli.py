@@ -10,8 +10,6 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from slack_sdk.errors import SlackApiError
-
 from bot import logs
 from bot.config import ConfigError, database_url, load_config, load_environment
 
@@ -78,13 +76,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot import wiring  # heavy imports only once settings are known to be fine
-    from bot.http import make_server
+    from bot.http import make_server  # heavy imports only once settings are known to be fine
 
     settings, config = load_environment(socket_mode=not args.http)
-    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: leave the serve loop, then stop cleanly
+    for signum in (signal.SIGTERM, signal.SIGINT):  # leave the serve loop, then stop cleanly
+        signal.signal(signum, _interrupt)
     check_remotes(settings, config)
-    bot = _opened(wiring.build, settings, config)
+    bot = _opened(settings, config)
     try:
         if args.http:
             server = make_server(bot, host=args.host, port=args.port)  # bound before any work is taken on
@@ -103,6 +101,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _serve_socket_mode(bot) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     log.info("connecting to Slack in Socket Mode")
     handler = SocketModeHandler(bot.app, bot.settings.app_token)
@@ -147,12 +146,14 @@ def check_remotes(settings, config) -> None:
         log.info("repo %s: remote reachable, production tag %s", spec.name, tag.name)
 
 
-def _opened(build, settings, config):
+def _opened(settings, config):
     """The bot, with its database created or migrated; a database it cannot open is one line, not a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bot import wiring
+
     try:
-        return build(settings, config)
+        return wiring.build(settings, config)
     except (SQLAlchemyError, OSError) as err:
         raise ConfigError(f"can't open the database {_shown(settings.database_url)}: {_first_line(err)}; check "
                           "DATABASE_URL, that the server is up and accepts this host, and the credentials.") from None
@@ -164,6 +165,8 @@ def _stop(bot) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _stop_now)
     bot.stop()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # stopped: only exiting is left, which a signal must not cut short
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _stop_now(*_: object) -> None:
@@ -173,6 +176,9 @@ def _stop_now(*_: object) -> None:
 
 
 def _interrupt(*_: object) -> None:
+    """The first SIGTERM or Ctrl-C: leave the serve loop; any later one stops at once (see _stop)."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop_now)
     raise KeyboardInterrupt
 
 
@@ -239,8 +245,9 @@ def _existing_database(url: str):
 
     from bot.store.db import make_engine
 
-    path = make_url(url).database
-    if make_url(url).get_backend_name() == "sqlite" and path not in (None, "", ":memory:"):
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() == "sqlite" and path not in (None, "", ":memory:"):
         if not Path(path).is_file():
             raise ConfigError(f"there is no database at {path}; set DATABASE_URL to the one `hotfix-bot serve` "
                               "uses (default sqlite:///hotfix.db, relative to where it runs).")

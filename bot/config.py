@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.domain.durations import format_duration, parse_duration
-from bot.domain.policy import DEFAULT_REQUIRED_ROLES, ONCALL_LEAD, REVIEWER, ApprovalPolicy, Policy, Severity, TimeTargets
+from bot.domain.policy import DEFAULT_REQUIRED_ROLES, REVIEWER, ApprovalPolicy, Policy, Severity, TimeTargets
 from bot.domain.procedure import SECURITY
 from bot.domain.reminders import ESCALATION_PATH, MIN_REPEAT
 from bot.domain.repo import Flow, RepoSpec
@@ -142,8 +142,8 @@ class HotfixConfig(_Strict):
         for severity in (Severity.CRITICAL, Severity.HIGH):
             if not getattr(self.approvals, severity.value):
                 raise ValueError(f"[approvals] {severity.value} is empty, so a {severity.label} hotfix would need "
-                                 f'nobody\'s approval; list roles, e.g. {severity.value} = ["engineering_manager", '
-                                 f'"{ONCALL_LEAD}"]')
+                                 f"nobody's approval; list roles, e.g. {severity.value} = "
+                                 '["engineering_manager", "oncall_lead"]')
         self._roles_are_slack_members()
         self._roles_have_a_use()
         if not self.roles.get(REVIEWER):
