@@ -217,3 +217,14 @@ def test_report_accepts_the_common_postgres_spelling(postgres_url: str, tmp_path
     result = hotfix_bot("report", "HF-7", env={"DATABASE_URL": written}, cwd=tmp_path)
 
     assert one_line_failure(result, code=1).startswith("hotfix-bot: there is no hotfix HF-7 in postgresql+psycopg://")
+
+
+def test_the_git_mirrors_are_kept_out_of_the_repository() -> None:
+    """`make run` from a checkout keeps its mirrors in ./.hotfix-work: git must not offer to commit them."""
+    repo = Path(__file__).resolve().parents[1]
+    if not (repo / ".git").exists():
+        pytest.skip("not a git checkout")
+
+    ignored = subprocess.run(["git", "check-ignore", "--quiet", ".hotfix-work/payments.git/HEAD"], cwd=repo)
+
+    assert ignored.returncode == 0
