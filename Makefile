@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(BIN)/hotfix-bot demo $(ARGS)
 
 doctor: $(STAMP)
-	$(BIN)/hotfix-bot doctor
+	$(BIN)/hotfix-bot doctor $(ARGS)
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

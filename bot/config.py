@@ -1,6 +1,7 @@
 """Settings from the environment and the team's hotfix.toml, validated once at start-up."""
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -11,12 +12,33 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from bot.domain.durations import parse_duration
-from bot.domain.policy import DEFAULT_REQUIRED_ROLES, ApprovalPolicy, Policy, Severity, TimeTargets
+from bot.domain.durations import format_duration, parse_duration
+from bot.domain.policy import DEFAULT_REQUIRED_ROLES, REVIEWER, ApprovalPolicy, Policy, Severity, TimeTargets
+from bot.domain.procedure import SECURITY
+from bot.domain.reminders import ESCALATION_PATH, MIN_REPEAT
 from bot.domain.repo import Flow, RepoSpec
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///hotfix.db"
+# Roles the procedure itself gives a meaning to; any other role name must be needed by a severity.
+ROLES_WITH_A_MEANING = (*ESCALATION_PATH, REVIEWER, SECURITY)
+# Slack IDs, not names: a member ID starts with U (W on Enterprise Grid), a channel ID with C (G: older private).
+_MEMBER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
+# The shortest each timer may be: zero would fire at once and for ever, and a person needs time to answer.
+MINIMUM_DURATIONS = {
+    "approval_escalation": timedelta(seconds=30),
+    "review_sla": MIN_REPEAT,
+    "monitoring_window": timedelta(minutes=1),
+    "monitoring_checkin": MIN_REPEAT,
+    "merge_back_due": timedelta(minutes=1),
+    "postmortem_due": timedelta(minutes=1),
+    "reminder_repeat": MIN_REPEAT,
+    "deploy_probe": timedelta(seconds=1),
+}
 
 
 class ConfigError(Exception):
@@ -31,6 +53,14 @@ class SlackSection(_Strict):
     channel: str
     stakeholders_channel: str | None = None
     security_channel: str | None = None
+
+    @field_validator("channel", "stakeholders_channel", "security_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.fullmatch(value):
+            raise ValueError(f'"{value}" is not a channel ID; write the ID, e.g. "C0123ABCD" (open the channel, '
+                             "click its name: the ID is at the bottom of About)")
+        return value
 
 
 class RepoSection(_Strict):
@@ -82,11 +112,12 @@ class TimersSection(_Strict):
             return parse_quiet_hours(value)
         return parse_duration(value)
 
-    @field_validator("deploy_probe")
+    @field_validator(*MINIMUM_DURATIONS)
     @classmethod
-    def _at_most_every_second(cls, value: timedelta) -> timedelta:
-        if value < timedelta(seconds=1):
-            raise ValueError('poll at most once a second, e.g. "30s"')
+    def _not_too_short(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        minimum = MINIMUM_DURATIONS[info.field_name]
+        if value < minimum:
+            raise ValueError(f'"{format_duration(value)}" is too short; the minimum is "{format_duration(minimum)}"')
         return value
 
 
@@ -108,6 +139,15 @@ class HotfixConfig(_Strict):
         names = [r.name for r in self.repos]
         if len(set(names)) != len(names):
             raise ValueError("two [[repos]] share a name; give each a unique name")
+        for severity in (Severity.CRITICAL, Severity.HIGH):
+            if not getattr(self.approvals, severity.value):
+                raise ValueError(f"[approvals] {severity.value} is empty, so a {severity.label} hotfix would need "
+                                 f"nobody's approval; list roles, e.g. {severity.value} = "
+                                 '["engineering_manager", "oncall_lead"]')
+        self._roles_are_slack_members()
+        self._roles_have_a_use()
+        if not self.roles.get(REVIEWER):
+            raise ValueError(f'[roles] lists no {REVIEWER}, so no hotfix could pass review; add {REVIEWER} = ["U…"]')
         for severity, roles in self.approvals.model_dump().items():
             for role in roles:
                 if not self.roles.get(role):
@@ -116,6 +156,24 @@ class HotfixConfig(_Strict):
                         f'add {role} = ["U…"] under [roles]'
                     )
         return self
+
+    def _roles_are_slack_members(self) -> None:
+        for role, members in self.roles.items():
+            for member in members:
+                if not _MEMBER_ID.fullmatch(member):
+                    raise ValueError(
+                        f'[roles] {role}: "{member}" is not a Slack member ID; write the ID, e.g. "U0123ABCD" '
+                        "(their profile → ⋮ → Copy member ID), not a @name or an email")
+
+    def _roles_have_a_use(self) -> None:
+        used = {*ROLES_WITH_A_MEANING, *(r for roles in self.approvals.model_dump().values() for r in roles)}
+        for role in self.roles:
+            if role not in used:
+                close = difflib.get_close_matches(role, sorted(used), n=1)
+                hint = f"did you mean {close[0]}? " if close else ""
+                raise ValueError(f"[roles] {role} is not needed by any severity or step, probably a typo; {hint}"
+                                 f"roles with a meaning: {', '.join(ROLES_WITH_A_MEANING)}, or any role "
+                                 "[approvals] lists")
 
     def policy(self) -> Policy:
         required = {Severity(s): roles for s, roles in self.approvals.model_dump().items()}
@@ -133,37 +191,58 @@ class HotfixConfig(_Strict):
 @dataclass(frozen=True)
 class Settings:
     bot_token: str = field(repr=False)  # secrets never appear in a repr, a traceback's locals or a log
-    signing_secret: str = field(repr=False)
-    app_token: str | None = field(repr=False)
+    signing_secret: str | None = field(repr=False)  # HTTP mode only: Socket Mode requests are not signed
+    app_token: str | None = field(repr=False)  # Socket Mode only
     slack_api_url: str
     database_url: str
     config_path: Path
     workdir: Path
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], *, needs_app_token: bool = False) -> Settings:
+    def from_env(cls, env: Mapping[str, str], *, socket_mode: bool = False) -> Settings:
+        """What the chosen mode needs: HTTP mode verifies requests with the signing secret, Socket Mode connects
+        with the app-level token; the other one is not read, so a leftover placeholder breaks nothing."""
         bot_token = _required(env, "SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…) from OAuth & Permissions")
         if not bot_token.startswith("xoxb-"):
             raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-; copy it from OAuth & Permissions.")
-        secret = _required(env, "SLACK_SIGNING_SECRET", "the Signing Secret from Basic Information")
-        app_token = env.get("SLACK_APP_TOKEN") or None
-        if needs_app_token and not app_token:
-            raise ConfigError(
-                "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…, scope "
-                "connections:write) from Basic Information, or run with --http."
-            )
-        if app_token and not app_token.startswith("xapp-"):
-            raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+        secret = app_token = None
+        if socket_mode:
+            app_token = (env.get("SLACK_APP_TOKEN") or "").strip()
+            if not app_token:
+                raise ConfigError(
+                    "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…, scope "
+                    "connections:write) from Basic Information, or run with --http."
+                )
+            if not app_token.startswith("xapp-"):
+                raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+        else:
+            secret = _required(env, "SLACK_SIGNING_SECRET", "the Signing Secret from Basic Information")
         api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
         return cls(
             bot_token=bot_token,
             signing_secret=secret,
             app_token=app_token,
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
-            database_url=env.get("DATABASE_URL") or "sqlite:///hotfix.db",
+            database_url=database_url(env),
             config_path=Path(env.get("HOTFIX_CONFIG") or "hotfix.toml"),
             workdir=Path(env.get("HOTFIX_WORKDIR") or ".hotfix-work"),
         )
+
+
+def database_url(env: Mapping[str, str]) -> str:
+    """DATABASE_URL as SQLAlchemy needs it; `postgres://…` (Heroku's, libpq's spelling) means PostgreSQL."""
+    url = (env.get("DATABASE_URL") or "").strip() or DEFAULT_DATABASE_URL
+    scheme, separator, rest = url.partition("://")
+    if separator and scheme in ("postgres", "postgresql"):  # SQLAlchemy would look for psycopg2, not installed
+        url = f"postgresql+psycopg://{rest}"
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError("DATABASE_URL is not a database URL hotfix-bot can use; write it like "
+                          "sqlite:////var/lib/hotfix-bot/hotfix.db or postgresql://user:password@host/db.")
+    return url
 
 
 def load_config(path: Path) -> HotfixConfig:
@@ -179,8 +258,8 @@ def load_config(path: Path) -> HotfixConfig:
         raise ConfigError(f"{path}: {_first_problem(err)}") from None
 
 
-def load_environment(env: Mapping[str, str] | None = None, *, needs_app_token: bool = False) -> tuple[Settings, HotfixConfig]:
-    settings = Settings.from_env(os.environ if env is None else env, needs_app_token=needs_app_token)
+def load_environment(env: Mapping[str, str] | None = None, *, socket_mode: bool = False) -> tuple[Settings, HotfixConfig]:
+    settings = Settings.from_env(os.environ if env is None else env, socket_mode=socket_mode)
     return settings, load_config(settings.config_path)
 
 

@@ -7,8 +7,10 @@ The procedure's clock is a ManualClock moved forward between steps, so the incid
 """
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -239,6 +241,16 @@ def _read(reply: Posted) -> str:
     return "\n".join(sections) or reply.text
 
 
+def hotfix_bot_command() -> str:
+    """`hotfix-bot` as the user's shell can run it: the script beside this Python (.venv/bin is rarely on PATH),
+    short when it is under the current directory."""
+    beside = Path(sys.executable).parent / "hotfix-bot"
+    if not beside.is_file():
+        return f"{shlex.quote(sys.executable)} -m bot"
+    relative = os.path.relpath(beside)
+    return shlex.quote(beside.as_posix() if relative.startswith("..") else relative)
+
+
 def _tell_where(world: World, key: str, out: Callable[[str], None], *, removed: bool) -> None:
     if removed:
         out(f"Removed {world.root} (--cleanup). Run without --cleanup to keep the database and remote for a look.")
@@ -249,5 +261,5 @@ def _tell_where(world: World, key: str, out: Callable[[str], None], *, removed: 
     out(f"  remote    {world.remote}   (git -C {quoted(str(world.remote))} log --oneline --graph --all)")
     out(f"  config    {world.config_path}")
     out("Print the post-mortem draft again:")
-    out(f"{INDENT}DATABASE_URL={quoted(world.database_url)} hotfix-bot report {key}")
+    out(f"{INDENT}DATABASE_URL={quoted(world.database_url)} {hotfix_bot_command()} report {key}")
     out(f"Remove it with: rm -rf {quoted(str(world.root))}   (or run `hotfix-bot demo --cleanup` next time)")

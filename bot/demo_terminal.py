@@ -1,4 +1,4 @@
-"""Slack mrkdwn as a person reads it, made plain for a terminal: `<@U_EMMA>` -> `@Emma`, `*bold*` -> bold."""
+"""Slack mrkdwn as a person reads it, made plain for a terminal: `<@U0EMMA>` -> `@Emma`, `*bold*` -> bold."""
 from __future__ import annotations
 
 import html

@@ -22,11 +22,11 @@ class Person:
         return f"{self.name} ({self.role})"
 
 
-ALICE = Person("U_ALICE", "Alice", "on-call engineer")
-EMMA = Person("U_EMMA", "Emma", "engineering manager")
-LEO = Person("U_LEO", "Leo", "on-call lead")
-RITA = Person("U_RITA", "Rita", "reviewer")
-CHEN = Person("U_CHEN", "Chen", "CTO")
+ALICE = Person("U0ALICE", "Alice", "on-call engineer")
+EMMA = Person("U0EMMA", "Emma", "engineering manager")
+LEO = Person("U0LEO", "Leo", "on-call lead")
+RITA = Person("U0RITA", "Rita", "reviewer")
+CHEN = Person("U0CHEN", "Chen", "CTO")
 PEOPLE = {p.user_id: p for p in (ALICE, EMMA, LEO, RITA, CHEN)}
 
 CHECKOUT_BUG = "def charge_total(cart, card):\n    if card.expires_at < today():\n        raise ServerError()\n" \
@@ -132,7 +132,7 @@ def remote_history(world: World) -> str:
 
 def _seed_releases(world: World) -> None:
     """v1.0.0 and v1.1.0 released from main; since then main has unreleased work and develop a change of its own."""
-    releaser = Person("U_RELEASE", "Release Bot", "release automation")
+    releaser = Person("U0RELEASE", "Release Bot", "release automation")
     seed = world.root / "seed"
     git(world.root, "init", "--quiet", "--initial-branch=main", seed.name, person=releaser)
     _commit(seed, "checkout.py", CHECKOUT_BUG, "Checkout", releaser)

@@ -12,16 +12,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import DBAPIError
 
-from bot.config import ConfigError, HotfixConfig, Settings, load_config
+from bot.config import ConfigError, HotfixConfig, Settings, database_url, load_config
 from bot.domain.policy import REVIEWER, Severity, role_label
 from bot.domain.repo import RepoSpec
 from bot.git.errors import GitOpError, RemoteUnavailable
 from bot.git.mirror import redact
 from bot.git.ops import GitOps
 
-DEFAULT_DATABASE_URL = "sqlite:///hotfix.db"  # as Settings.from_env
 GIT_TIMEOUT_SECONDS = 60.0
 SLACK_TIMEOUT_SECONDS = 10
 
@@ -52,10 +51,10 @@ class Check:
 Checks = Generator[Check, None, object]
 
 
-def run(env: Mapping[str, str], out: Callable[[str], None] = print) -> int:
+def run(env: Mapping[str, str], out: Callable[[str], None] = print, *, socket_mode: bool) -> int:
     """Prints one line per check as it finishes; 1 if any failed."""
     failed = 0
-    for check in all_checks(env):
+    for check in all_checks(env, socket_mode=socket_mode):
         out(check.line)
         failed += check.passed is False
     out("All checks passed." if not failed else
@@ -63,8 +62,8 @@ def run(env: Mapping[str, str], out: Callable[[str], None] = print) -> int:
     return 1 if failed else 0
 
 
-def all_checks(env: Mapping[str, str]) -> Generator[Check, None, None]:
-    settings = yield from check_settings(env)
+def all_checks(env: Mapping[str, str], *, socket_mode: bool) -> Generator[Check, None, None]:
+    settings = yield from check_settings(env, socket_mode=socket_mode)
     config = yield from check_config(Path(env.get("HOTFIX_CONFIG") or "hotfix.toml"))
     if settings is None:
         yield Check(None, "Slack: not checked until the environment above is fixed")
@@ -76,18 +75,21 @@ def all_checks(env: Mapping[str, str]) -> Generator[Check, None, None]:
         yield check_approvals(config)
         for repo in config.repos:
             yield from check_repo(repo.spec())
-    yield check_database(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    try:
+        yield check_database(database_url(env))
+    except ConfigError as problem:
+        yield Check(False, str(problem))
 
 
 # --- environment and config ---------------------------------------------------------------------------------------
-def check_settings(env: Mapping[str, str]) -> Generator[Check, None, Settings | None]:
+def check_settings(env: Mapping[str, str], *, socket_mode: bool) -> Generator[Check, None, Settings | None]:
     try:
-        settings = Settings.from_env(env)
+        settings = Settings.from_env(env, socket_mode=socket_mode)
     except ConfigError as problem:
         yield Check(False, f"Environment: {problem}")
         return None
-    socket_mode = "Socket Mode token set" if settings.app_token else "no SLACK_APP_TOKEN: serve with --http"
-    yield Check(True, f"Environment: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET set ({socket_mode})")
+    mode = "SLACK_APP_TOKEN set, for Socket Mode" if socket_mode else "SLACK_SIGNING_SECRET set, for --http"
+    yield Check(True, f"Environment: SLACK_BOT_TOKEN and {mode}")
     return settings
 
 
@@ -103,18 +105,8 @@ def check_config(path: Path) -> Generator[Check, None, HotfixConfig | None]:
 
 
 def check_approvals(config: HotfixConfig) -> Check:
+    """The config refuses a severity nobody approves, a role nobody holds and a missing reviewer; this says who."""
     approvals = config.policy().approvals
-    unapproved = [s.label for s in Severity if not approvals.roles_needed(s)]
-    if unapproved:
-        return Check(False, f"Approvals: {', '.join(unapproved)} would need nobody's approval",
-                     'list roles under [approvals], e.g. high = ["engineering_manager", "oncall_lead"]')
-    empty = sorted({r for s in Severity for r in approvals.roles_needed(s) if not approvals.holders(r)})
-    if empty:
-        return Check(False, f"Approvals: nobody holds {', '.join(map(role_label, empty))}",
-                     'add their Slack user IDs under [roles], e.g. oncall_lead = ["U0123ABC"]')
-    if not approvals.holders(REVIEWER):
-        return Check(False, "Roles: nobody holds reviewer, so no hotfix can pass review",
-                     'add reviewer = ["U…", "U…"] under [roles]')
     needs = ", ".join(f"{s.label} {len(approvals.roles_needed(s))}" for s in Severity)
     return Check(True, f"Approvals: roles needed per severity ({needs}), each held by someone; "
                        f"{len(approvals.holders(REVIEWER))} reviewer(s)")
@@ -143,6 +135,7 @@ def check_slack(settings: Settings, config: HotfixConfig | None) -> Checks:
     for channel in filter(None, (config.slack.channel, config.slack.security_channel,
                                  config.slack.stakeholders_channel)):
         yield check_channel(client, channel, bot_name)
+    yield check_members(client, config)
     return None
 
 
@@ -165,8 +158,9 @@ def check_channel(client: WebClient, channel: str, bot_name: str) -> Check:
     except SlackApiError as err:
         error = err.response.get("error", "error")
         if error == "missing_scope":
-            return Check(None, f"Channel {channel}: not verified, the app lacks channels:read / groups:read",
-                         f"add those scopes to let doctor check it; meanwhile make sure to {invite}")
+            scope = "groups:read" if channel.startswith("G") else "channels:read / groups:read"
+            return Check(None, f"Channel {channel}: not verified, the app lacks the optional scope {scope}",
+                         f"add it to let doctor check the channel and the bot's membership; meanwhile {invite}")
         fixes = {"not_in_channel": invite,
                  "channel_not_found": f"use the channel's ID (e.g. C0123ABCD, under About in the channel) in "
                                       f"hotfix.toml; for a private channel, {invite}"}
@@ -178,6 +172,29 @@ def check_channel(client: WebClient, channel: str, bot_name: str) -> Check:
     if info.get("is_member") is False:
         return Check(False, f"Channel {channel}: not_in_channel", invite)
     return Check(True, f"Channel {channel} reachable (#{info.get('name', channel)})")
+
+
+def check_members(client: WebClient, config: HotfixConfig) -> Check:
+    """Every member ID in [roles] is a person in this workspace (needs the optional scope users:read)."""
+    members = sorted({(user, role) for role, users in config.roles.items() for user in users})
+    names = []
+    for user, role in members:
+        try:
+            found = client.users_info(user=user)["user"]
+        except SlackApiError as err:
+            error = err.response.get("error", "error")
+            if error == "missing_scope":
+                return Check(None, "Role members: not verified, the app lacks the optional scope users:read",
+                             "add it to let doctor check every member ID in [roles] and show their names")
+            return Check(False, f"Role members: [roles] {role} lists {user}: {error}",
+                         "copy the member ID again (their profile → ⋮ → Copy member ID)")
+        except OSError as err:
+            return Check(False, f"Role members: Slack unreachable ({err})", "check this host's network and proxy")
+        if found.get("deleted"):
+            return Check(False, f"Role members: [roles] {role} lists {user}, a deactivated account",
+                         f"replace {user} with someone who still works here")
+        names.append(found.get("real_name") or found.get("name") or user)
+    return Check(True, f"Role members: {len(names)} found ({', '.join(names)})")
 
 
 # --- git ----------------------------------------------------------------------------------------------------------
@@ -211,11 +228,7 @@ def check_repo(spec: RepoSpec) -> Checks:
 def check_database(url: str) -> Check:
     from bot.store.db import make_engine  # imports every table
 
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return Check(False, "DATABASE_URL is not a database URL",
-                     "write it like sqlite:////var/lib/hotfix-bot/hotfix.db or postgresql+psycopg://user:pass@host/db")
+    parsed = make_url(url)  # database_url() has checked it
     shown = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         if not Path(parsed.database).exists():

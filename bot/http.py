@@ -1,12 +1,15 @@
 """HTTP mode: POST /slack/events goes to Bolt, GET /healthz answers for load balancers."""
 from __future__ import annotations
 
+import errno
 import json
+import socket
 from collections.abc import Callable, Iterable
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
+from bot.config import ConfigError
 from bot.wiring import Bot
 
 SLACK_PATH = "/slack/events"
@@ -30,5 +33,17 @@ def make_server(bot: Bot, *, host: str, port: int, threads: int = 8):
     """A waitress server; `.run()` serves until closed, `.effective_port` is the bound port."""
     # waitress answers 413 as soon as the Content-Length (or a chunked body) passes the limit, before the
     # signature is checked and before the body is buffered, so an unsigned 300 MB POST costs no memory.
-    return create_server(wsgi_app(bot), host=host, port=port, threads=threads, ident="hotfix-bot",
-                         max_request_body_size=MAX_BODY_BYTES + 1)
+    try:
+        return create_server(wsgi_app(bot), host=host, port=port, threads=threads, ident="hotfix-bot",
+                             max_request_body_size=MAX_BODY_BYTES + 1)
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} on {host} is in use by another process; stop it, or choose another "
+                              "port with --port.") from None
+        if err.errno == errno.EACCES:
+            raise ConfigError(f"not allowed to listen on port {port}; ports below 1024 need privileges, choose "
+                              "another with --port (e.g. 3000) and put a proxy in front.") from None
+        if err.errno == errno.EADDRNOTAVAIL or isinstance(err, socket.gaierror):
+            raise ConfigError(f"can't listen on {host}: no such address on this host; use --host 0.0.0.0 or one "
+                              "of its addresses.") from None
+        raise

@@ -4,10 +4,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from bot.config import load_config
 from bot.domain import postmortem
 from bot.domain.policy import TimeTargets
-from bot.store.db import make_engine, reading
+from bot.store.db import reading
 from bot.store.hotfix_store import HotfixStore
 
 
@@ -15,14 +17,12 @@ class NoSuchHotfix(Exception):
     pass
 
 
-def post_mortem(number: int, environ: Mapping[str, str]) -> str:
-    """Needs only DATABASE_URL: it works on a laptop with a copy of hotfix.db and no Slack tokens."""
-    url = environ.get("DATABASE_URL") or "sqlite:///hotfix.db"
-    with reading(make_engine(url)) as session:
+def post_mortem(engine: Engine, number: int, environ: Mapping[str, str]) -> str:
+    with reading(engine) as session:
         store = HotfixStore(session)
         hotfix = store.get(number)
         if hotfix is None:
-            raise NoSuchHotfix(f"there is no hotfix HF-{number} in {url}.")
+            raise NoSuchHotfix(f"there is no hotfix HF-{number}")
         return postmortem.to_markdown(hotfix, store.events(number), configured_targets(environ))
 
 

@@ -109,7 +109,7 @@ def _git_ops(settings: Settings, config: HotfixConfig) -> GitOps:
 
 def _bolt_app(settings: Settings) -> App:
     return App(
-        signing_secret=settings.signing_secret,
+        signing_secret=settings.signing_secret or "",  # None in Socket Mode, whose envelopes are not signed
         client=_web_client(settings, timeout=2),  # inside Slack's 3 s: views.open, ephemeral refusals
         token_verification_enabled=False,  # `hotfix-bot doctor` checks the token; start-up must not need Slack
         # Listeners only touch the database and queue the rest, so they finish in milliseconds; answering after

@@ -110,9 +110,10 @@ def test_the_shipped_example_file_loads() -> None:
     ("2d", timedelta(days=2)), ("1h30m", timedelta(hours=1, minutes=30)),
 ])
 def test_durations_are_read_as_people_write_them(tmp_path: Path, written: str, meant: timedelta) -> None:
-    config = load_config(write(tmp_path, EXAMPLE.replace('review_sla = "1h"', f'review_sla = "{written}"')))
+    config = load_config(write(tmp_path, EXAMPLE.replace('approval_escalation = "45s"',
+                                                         f'approval_escalation = "{written}"')))
 
-    assert config.policy().times.review_sla == meant
+    assert config.policy().times.approval_escalation == meant
 
 
 def test_load_environment_reads_settings_then_the_file_they_point_at(tmp_path: Path) -> None:
@@ -199,6 +200,93 @@ def test_a_duration_without_a_unit_is_refused(tmp_path: Path) -> None:
     assert "[timers] review_sla" in message and '"30m"' in message
 
 
+@pytest.mark.parametrize(("written", "named"), [
+    ('engineering_manager = ["@emma"]', '[roles] engineering_manager: "@emma" is not a Slack member ID'),
+    ('engineering_manager = ["emma@acme.com"]', '[roles] engineering_manager: "emma@acme.com" is not a Slack member ID'),
+])
+def test_a_member_written_as_a_name_or_email_is_refused_with_how_to_find_the_id(
+    tmp_path: Path, written: str, named: str
+) -> None:
+    message = config_problem(tmp_path, EXAMPLE.replace('engineering_manager = ["U0123EM"]', written))
+
+    assert message.endswith(named + '; write the ID, e.g. "U0123ABCD" (their profile → ⋮ → Copy member ID), not a '
+                                    "@name or an email."), message
+    assert str(tmp_path) in message
+
+
+def test_a_channel_written_as_its_name_is_refused_with_how_to_find_the_id(tmp_path: Path) -> None:
+    message = config_problem(tmp_path, EXAMPLE.replace('channel = "C0HOTFIX"', 'channel = "#hotfixes"'))
+
+    assert message.endswith('[slack] channel: "#hotfixes" is not a channel ID; write the ID, e.g. "C0123ABCD" (open '
+                            "the channel, click its name: the ID is at the bottom of About).")
+
+
+def test_enterprise_member_ids_and_private_channel_ids_are_accepted(tmp_path: Path) -> None:
+    text = EXAMPLE.replace('"U0123CTO"', '"W0123CTO"').replace('stakeholders_channel = "C0STAKE"',
+                                                               'stakeholders_channel = "G0STAKE"')
+
+    config = load_config(write(tmp_path, text))
+
+    assert config.roles["cto"] == ("W0123CTO",) and config.slack.stakeholders_channel == "G0STAKE"
+
+
+def test_a_severity_that_needs_nobody_is_refused(tmp_path: Path) -> None:
+    message = config_problem(tmp_path, EXAMPLE.replace('high = ["engineering_manager", "oncall_lead"]', "high = []"))
+
+    assert message.endswith("[approvals] high is empty, so a HIGH hotfix would need nobody's approval; list roles, "
+                            'e.g. high = ["engineering_manager", "oncall_lead"].')
+
+
+def test_a_role_no_severity_or_step_uses_is_named_as_a_probable_typo(tmp_path: Path) -> None:
+    message = config_problem(tmp_path, EXAMPLE.replace("reviewer = [", "reviewers = ["))
+
+    assert "[roles] reviewers is not needed by any severity or step, probably a typo; did you mean reviewer?" in message
+    assert "oncall_lead, engineering_manager, cto, reviewer, security" in message
+
+
+def test_a_role_an_approval_needs_is_not_a_typo(tmp_path: Path) -> None:
+    text = EXAMPLE.replace("[roles]\n", '[roles]\nsre = ["U0SRE"]\n').replace(
+        'high = ["engineering_manager", "oncall_lead"]', 'high = ["engineering_manager", "oncall_lead", "sre"]')
+
+    assert load_config(write(tmp_path, text)).roles["sre"] == ("U0SRE",)
+
+
+def test_a_config_without_reviewers_is_refused(tmp_path: Path) -> None:
+    message = config_problem(tmp_path, EXAMPLE.replace('reviewer = ["U0123REV1", "U0123REV2"]\n', ""))
+
+    assert message.endswith('[roles] lists no reviewer, so no hotfix could pass review; add reviewer = ["U…"].')
+
+
+@pytest.mark.parametrize(("timer", "written", "minimum"), [
+    ("reminder_repeat", "0s", "5m"), ("reminder_repeat", "0m", "5m"), ("review_sla", "0s", "5m"),
+    ("monitoring_checkin", "1m", "5m"), ("approval_escalation", "0s", "30s"), ("merge_back_due", "30s", "1m"),
+    ("deploy_probe", "0s", "1s"),
+])
+def test_a_duration_below_its_minimum_is_refused_naming_the_minimum(
+    tmp_path: Path, timer: str, written: str, minimum: str
+) -> None:
+    others = "".join(line + "\n" for line in EXAMPLE.splitlines() if not line.startswith(f"{timer} ="))
+    message = config_problem(tmp_path, others.replace("[timers]\n", f'[timers]\n{timer} = "{written}"\n'))
+
+    shown = "0s" if written in ("0s", "0m") else written
+    assert message.endswith(f'[timers] {timer}: "{shown}" is too short; the minimum is "{minimum}".'), message
+
+
+@pytest.mark.parametrize("written", ["postgres://bot:pw@db.internal/hotfix", "postgresql://bot:pw@db.internal/hotfix"])
+def test_the_common_postgres_spellings_mean_postgresql_with_the_installed_driver(written: str) -> None:
+    settings = Settings.from_env({**GOOD_ENV, "DATABASE_URL": written})
+
+    assert settings.database_url == "postgresql+psycopg://bot:pw@db.internal/hotfix"
+
+
+@pytest.mark.parametrize("written", ["hotfix.db", "mysql://bot@db/hotfix"])
+def test_a_database_url_hotfix_bot_cannot_use_is_one_line_with_examples(written: str) -> None:
+    message = settings_problem({**GOOD_ENV, "DATABASE_URL": written})
+
+    assert message == ("DATABASE_URL is not a database URL hotfix-bot can use; write it like "
+                       "sqlite:////var/lib/hotfix-bot/hotfix.db or postgresql://user:password@host/db.")
+
+
 # --- the environment -------------------------------------------------------------------------------------------------
 def test_missing_bot_token_names_it_and_where_to_find_it() -> None:
     message = settings_problem({"SLACK_SIGNING_SECRET": GOOD_ENV["SLACK_SIGNING_SECRET"]})
@@ -226,18 +314,26 @@ def test_missing_signing_secret_names_it_and_where_to_find_it() -> None:
 
 
 def test_socket_mode_without_an_app_token_says_how_to_fix_it() -> None:
-    message = settings_problem(dict(GOOD_ENV), needs_app_token=True)
+    message = settings_problem(dict(GOOD_ENV), socket_mode=True)
 
     assert "SLACK_APP_TOKEN" in message and "xapp-" in message and "connections:write" in message
     assert "--http" in message
 
 
-def test_http_mode_needs_no_app_token() -> None:
+def test_http_mode_needs_no_app_token_and_ignores_a_placeholder_one() -> None:
     assert Settings.from_env(dict(GOOD_ENV)).app_token is None
+    assert Settings.from_env({**GOOD_ENV, "SLACK_APP_TOKEN": "your-app-token"}).app_token is None
+
+
+def test_socket_mode_needs_no_signing_secret() -> None:
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": GOOD_ENV["SLACK_BOT_TOKEN"], "SLACK_APP_TOKEN": "xapp-1-A-1-x"},
+                                 socket_mode=True)
+
+    assert settings.app_token == "xapp-1-A-1-x" and settings.signing_secret is None
 
 
 def test_an_app_token_of_the_wrong_kind_is_refused() -> None:
-    message = settings_problem({**GOOD_ENV, "SLACK_APP_TOKEN": GOOD_ENV["SLACK_BOT_TOKEN"]}, needs_app_token=True)
+    message = settings_problem({**GOOD_ENV, "SLACK_APP_TOKEN": GOOD_ENV["SLACK_BOT_TOKEN"]}, socket_mode=True)
 
     assert "SLACK_APP_TOKEN" in message and "xapp-" in message
 

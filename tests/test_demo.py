@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -81,9 +82,13 @@ def test_the_demo_leaves_the_database_and_remote_for_a_look(played: Played) -> N
     database_url = re.search(r"^  database  (sqlite:///\S+)$", out, re.MULTILINE).group(1)
     remote = Path(re.search(r"^  remote    (\S+)", out, re.MULTILINE).group(1))
     assert remote.is_relative_to(tmp_path / "tmp") and (remote / "HEAD").is_file()
-    assert f"DATABASE_URL={database_url} hotfix-bot report HF-1" in out
+    tip = re.search(r"^Print the post-mortem draft again:\n\s+(.+)$", out, re.MULTILINE).group(1)
+    assignment, *command = shlex.split(tip)
+    assert assignment == f"DATABASE_URL={database_url}" and command[-2:] == ["report", "HF-1"]
 
-    report = run_cli("report", "HF-1", cwd=tmp_path, env={**clean_env(tmp_path), "DATABASE_URL": database_url})
+    # As printed: a shell in the same directory, without the virtualenv on PATH, can run it.
+    report = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=90,
+                            env={**clean_env(tmp_path), "DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"})
 
     assert report.returncode == 0, report.stderr
     assert report.stdout.startswith("# Post-mortem draft: HF-1 Checkout returns 500 for expired cards")

@@ -202,7 +202,7 @@ def test_endpoint_urls_are_http_only_kept_out_of_reprs_and_probes_at_most_every_
 
     with pytest.raises(ConfigError, match=r"health_url: write it as a full http:// or https:// URL"):
         load_config(write_config(tmp_path, {"health_url": "file:///etc/passwd"}))
-    with pytest.raises(ConfigError, match=r"\[timers\] deploy_probe: poll at most once a second"):
+    with pytest.raises(ConfigError, match=r"\[timers\] deploy_probe: \"0s\" is too short; the minimum is \"1s\""):
         load_config(write_config(tmp_path, {}, timers='deploy_probe = "0s"\n'))
 
 

@@ -24,7 +24,7 @@ def healthy(env: dict[str, str]) -> dict[str, str]:
 
 def diagnose(env: dict[str, str]) -> tuple[int, list[str]]:
     lines: list[str] = []
-    code = doctor.run(env, out=lines.append)
+    code = doctor.run(env, out=lines.append, socket_mode=False)
     return code, lines
 
 
@@ -55,7 +55,7 @@ def test_the_cli_subcommand_exits_with_the_doctors_verdict(
         monkeypatch.setenv(name, value)
 
     with pytest.raises(SystemExit) as exit_:
-        main(["doctor"])
+        main(["doctor", "--http"])
 
     assert exit_.value.code == 1
     out = capsys.readouterr().out
@@ -140,8 +140,67 @@ def test_a_severity_needing_no_approval_fails(healthy: dict[str, str], slack: Fa
     code, lines = diagnose(healthy)
 
     assert code == 1
-    assert failures(lines) == ["✗ Approvals: HIGH, MEDIUM, LOW would need nobody's approval → list roles under "
-                               '[approvals], e.g. high = ["engineering_manager", "oncall_lead"]']
+    assert failures(lines) == [f"✗ Config {config}: [approvals] high is empty, so a HIGH hotfix would need nobody's "
+                               'approval; list roles, e.g. high = ["engineering_manager", "oncall_lead"].']
+
+
+def test_without_the_optional_read_scopes_channels_and_members_are_not_verified_and_say_which_scope(
+    healthy: dict[str, str], slack: FakeSlack
+) -> None:
+    slack.fail_next("conversations.info", error="missing_scope", times=3)
+    slack.fail_next("users.info", error="missing_scope")
+
+    code, lines = diagnose(healthy)
+
+    assert code == 0, "\n".join(lines)  # a minimal app (commands, chat:write) is a working set-up
+    assert ("– Channel C0HOTFIX: not verified, the app lacks the optional scope channels:read / groups:read → add it "
+            "to let doctor check the channel and the bot's membership; meanwhile invite the bot: /invite @hotfix-bot"
+            ) in lines
+    assert any(line.startswith("– Channel G0SECRET: not verified, the app lacks the optional scope groups:read →")
+               for line in lines)
+    assert ("– Role members: not verified, the app lacks the optional scope users:read → add it to let doctor check "
+            "every member ID in [roles] and show their names") in lines
+
+
+def test_with_users_read_every_role_member_is_looked_up_and_named(healthy: dict[str, str], slack: FakeSlack) -> None:
+    slack.add_user("UCTO", real_name="Chen Li")
+
+    code, lines = diagnose(healthy)
+
+    assert code == 0, "\n".join(lines)
+    assert any(line.startswith("✓ Role members: 5 found (") and "Chen Li" in line for line in lines), lines
+    slack.add_user("UCTO", deleted=True)
+    code, lines = diagnose(healthy)
+    assert code == 1
+    assert failures(lines) == ["✗ Role members: [roles] cto lists UCTO, a deactivated account → replace UCTO with "
+                               "someone who still works here"]
+
+
+def test_http_mode_ignores_a_placeholder_app_token_and_socket_mode_needs_no_signing_secret(
+    healthy: dict[str, str], slack: FakeSlack
+) -> None:
+    code, lines = diagnose({**healthy, "SLACK_APP_TOKEN": "xapp-your-app-token"})  # as .env.example had it
+
+    assert code == 0, "\n".join(lines)
+    assert not slack.calls_to("apps.connections.open")
+
+    socket_env = {k: v for k, v in healthy.items() if k != "SLACK_SIGNING_SECRET"}
+    lines = []
+    code = doctor.run({**socket_env, "SLACK_APP_TOKEN": "xapp-1-A0-1-abc"}, out=lines.append, socket_mode=True)
+    assert "✓ Environment: SLACK_BOT_TOKEN and SLACK_APP_TOKEN set, for Socket Mode" in lines
+    assert failures(lines) == ["✗ Slack app token refused: invalid_auth → create an app-level token with "
+                               "connections:write under Basic Information and put it in SLACK_APP_TOKEN"]
+    slack.reset()  # the refused app token is what this part is about
+
+
+def test_socket_mode_without_an_app_token_fails_the_environment_check(healthy: dict[str, str], slack: FakeSlack) -> None:
+    lines: list[str] = []
+
+    code = doctor.run(healthy, out=lines.append, socket_mode=True)
+
+    assert code == 1
+    assert failures(lines)[0].startswith("✗ Environment: SLACK_APP_TOKEN is not set: Socket Mode needs an app-level "
+                                         "token")
 
 
 def test_an_unreachable_database_fails_with_the_fix(healthy: dict[str, str], slack: FakeSlack, tmp_path: Path) -> None:

@@ -12,6 +12,10 @@ from bot.domain.transitions import Outcome, Refused, missing_roles
 # Seed 003's escalation path when nobody answers: on-call lead, then engineering manager, then CTO.
 ESCALATION_PATH = (ONCALL_LEAD, "engineering_manager", "cto")
 
+# The soonest any reminder comes back, however the durations are set: a ceiling on what one hotfix can send a
+# person (each kind of reminder at most 12 times an hour). The config refuses shorter ones; this holds regardless.
+MIN_REPEAT = timedelta(minutes=5)
+
 # The stage in which each timer still matters; in any other stage it is moot and fires silently.
 _LIVE_IN = {
     TimerKind.APPROVAL_ESCALATION: {Stage.AWAITING_APPROVAL},
@@ -78,11 +82,9 @@ def _ask_again(timer: Timer, policy: Policy) -> StartTimer | None:
     times = policy.times
     match timer.kind:
         case TimerKind.APPROVAL_ESCALATION | TimerKind.REVIEW_OVERDUE | TimerKind.MERGE_BACK_DUE:
-            return StartTimer(timer.kind, times.reminder_repeat, timer.round + 1)
-        case TimerKind.MONITORING_CHECKIN:
-            return StartTimer(timer.kind, times.monitoring_checkin, timer.round + 1)
-        case TimerKind.MONITORING_END:
-            return StartTimer(timer.kind, times.monitoring_checkin, timer.round + 1)
+            return StartTimer(timer.kind, max(times.reminder_repeat, MIN_REPEAT), timer.round + 1)
+        case TimerKind.MONITORING_CHECKIN | TimerKind.MONITORING_END:
+            return StartTimer(timer.kind, max(times.monitoring_checkin, MIN_REPEAT), timer.round + 1)
     return None
 
 

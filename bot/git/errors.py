@@ -1,7 +1,8 @@
 """Errors from git operations; str(err) is short enough for a Slack thread.
 
 GitOpError
- ├── RemoteUnavailable   can't reach the remote (down, refused, path missing, timed out); retry later
+ ├── RemoteUnavailable   can't reach the remote (down, connection refused, path missing, timed out); retry later
+ ├── RemoteRefused       the server answered: no such repository, or these credentials may not; a person must fix it
  ├── PushRejected        the remote refused a push (protected branch, hook, lost races); don't retry
  ├── MergeConflict       a merge needs a person; nothing was pushed
  ├── RefNotFound         a branch or commit the caller named does not exist on the remote
@@ -29,6 +30,30 @@ class RemoteUnavailable(GitOpError):
         self.repo = repo
         self.detail = detail
         super().__init__(f"Can't reach the git remote of {repo}: {detail}")
+
+
+class RemoteRefused(GitOpError):
+    def __init__(self, repo: str, detail: str) -> None:
+        self.repo = repo
+        self.detail = detail
+        super().__init__(f"The git remote of {repo} refused the bot: {detail}. Check url under [[repos]] {repo} in "
+                         "hotfix.toml, and that this host's SSH key or token may fetch and push it.")
+
+
+# What git hosts answer for a repository that does not exist or credentials that may not read it. Those never heal
+# by themselves. A local or SSH path that "does not appear to be a git repository" is not here: git says the same
+# for a volume that is briefly unmounted, so it is retried like a host that is down.
+_REFUSALS = ("repository not found", "not found", "could not be found", "authentication failed", "permission denied",
+             "could not read username", "could not read password", "invalid username or password", "access denied",
+             "returned error: 401", "returned error: 403", "host key verification failed")
+
+
+def remote_failure(repo: str, stderr: str, detail: str) -> GitOpError:
+    """A failed fetch or push: refused for good, or unreachable for now."""
+    said = stderr.lower()
+    if any(refusal in said for refusal in _REFUSALS):
+        return RemoteRefused(repo, detail.rstrip("."))
+    return RemoteUnavailable(repo, detail)
 
 
 class PushRejected(GitOpError):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import git
 
-from bot.git.errors import GitOpError, RemoteUnavailable
+from bot.git.errors import GitOpError, remote_failure
 
 _FETCH_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _MIRROR_CONFIG = {
@@ -96,7 +96,7 @@ class Mirror:
     def fetch(self) -> None:
         result = self._call("fetch", "--quiet", "--prune", "--prune-tags", "origin", network=True)
         if result.status != 0:
-            raise RemoteUnavailable(self.name, self._short_error(result.err))
+            raise remote_failure(self.name, result.err, self._short_error(result.err))
 
     def push(self, *refspecs: str, atomic: bool = False, lease: tuple[str, str] | None = None) -> list[Rejection]:
         """Push exactly these refspecs (never forced); returns what the remote refused.
@@ -109,7 +109,7 @@ class Mirror:
         result = self._call("push", *options, "origin", *refspecs, network=True)
         rejections = _parse_rejections(result.out)
         if result.status != 0 and not rejections:
-            raise RemoteUnavailable(self.name, self._short_error(result.err))
+            raise remote_failure(self.name, result.err, self._short_error(result.err))
         return [_with_server_words(r, result.err) for r in rejections]
 
     def snapshot(self, branches: Iterable[str], tag_glob: str, merged_into: str | None = None) -> Snapshot:

@@ -103,7 +103,8 @@ class GitWorker:
         return spec
 
     def _reporting(self, step: Callable[[Hotfix, Job], None]) -> Handler:
-        """Remote down: tell the thread once, then retry with back-off. Other git refusals: tell the thread plainly."""
+        """Remote down: tell the thread once, then retry with back-off. A remote that refuses (no such repository,
+        credentials) and other git refusals: tell the thread once, plainly, with the fix; a person presses Retry."""
         def run(job: Job) -> None:
             hotfix = self.service.get(f"HF-{job.hotfix_id}")
             try:
