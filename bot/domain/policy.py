@@ -19,11 +19,11 @@ class Severity(StrEnum):
 
     @property
     def goes_to_normal_release(self) -> bool:
-        """Seed 003: MEDIUM and LOW wait for the normal release unless someone overrides."""
+        """The procedure: MEDIUM and LOW wait for the normal release unless someone overrides."""
         return self in (Severity.MEDIUM, Severity.LOW)
 
 
-# Seed 003's severity matrix, short enough for a select option (75 characters).
+# The procedure's severity matrix, short enough for a select option (75 characters).
 SEVERITY_CRITERIA: Mapping[Severity, str] = {
     Severity.CRITICAL: "Outage, security breach, data loss, payments or compliance broken",
     Severity.HIGH: "Over 50% of users degraded, key feature broken, timeouts",
@@ -82,7 +82,7 @@ class ApprovalPolicy:
 
 @dataclass(frozen=True)
 class TimeTargets:
-    """Durations the procedure runs on; defaults from seeds 001 and 003."""
+    """Durations the procedure runs on; the procedure's defaults."""
 
     approval_escalation: timedelta = timedelta(minutes=15)
     review_sla: timedelta = timedelta(hours=1)

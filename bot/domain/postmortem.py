@@ -14,7 +14,7 @@ from bot.domain.policy import TimeTargets, role_label
 
 SECURITY_TITLE = "Security hotfix"
 RESTRICTED = "restricted"
-# Seed 003: "document the what, why, and how"; "create post-mortem: learn from why hotfix was needed".
+# The procedure asks to document the what, why and how, and to learn from why the hotfix was needed.
 TO_FILL_IN = (
     ("Summary", "What happened, in two or three sentences."),
     ("Impact", "Who was affected, how, and for how long as customers saw it (customer-facing duration)."),

@@ -9,7 +9,7 @@ from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer, Timer, TimerKind, in_quiet_hours
 from bot.domain.transitions import Outcome, Refused, missing_roles
 
-# Seed 003's escalation path when nobody answers: on-call lead, then engineering manager, then CTO.
+# The procedure's escalation path when nobody answers: on-call lead, then engineering manager, then CTO.
 ESCALATION_PATH = (ONCALL_LEAD, "engineering_manager", "cto")
 
 # The soonest any reminder comes back, however the durations are set: a ceiling on what one hotfix can send a

@@ -132,7 +132,7 @@ _STEP_NAMES = {
 
 
 def release_message(hotfix: Hotfix) -> str:
-    """Seed 003: a security hotfix's tag says nothing about the vulnerability."""
+    """The procedure: a security hotfix's tag says nothing about the vulnerability."""
     what = "Security fix" if hotfix.security else f"{hotfix.title} ({hotfix.issue_id})"
     return f"Hotfix {hotfix.key}: {what}"
 

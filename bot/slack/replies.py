@@ -14,7 +14,7 @@ from bot.domain.timers import TimerKind
 from bot.slack.ids import ActionId
 from bot.slack.views import Message, clock_time, code, escape, inert, mention
 
-MINIMAL_FILES, MINIMAL_LINES = 5, 100  # seed 003: keep changes minimal
+MINIMAL_FILES, MINIMAL_LINES = 5, 100  # the procedure: keep changes minimal
 DIFF_LINES_SHOWN, DIFF_CHARS_SHOWN = 40, 3000  # a diff up to this size is shown whole in the review request
 SLACK_TEXT_MAX = 3000
 

@@ -111,7 +111,7 @@ _REASON_MODALS = {
                                       "e.g. the fix is verified in production and error rates are back to normal"),
 }
 
-# Seed 003's reviewer checklist.
+# The procedure's reviewer checklist.
 REVIEW_CHECKLIST = (
     "Fix addresses the stated problem",
     "Changes are minimal and focused",
