@@ -12,8 +12,13 @@ from datetime import UTC, datetime
 _SECRETS = re.compile(r"xox[abeoprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|(?<=://)[^/@\s:]+:[^/@\s]+(?=@)")
 _STANDARD = set(vars(logging.makeLogRecord({})))
 OWN_LOGGER = "bot"
-# Said at every start and harmless: Bolt reads SLACK_BOT_TOKEN itself, and is handed a client with that same token.
-_LIBRARY_NOISE = frozenset({"As you gave `client` as well, `token` will be unused."})
+# Library lines, by logger and start of message, that say nothing the bot's own lines don't say better.
+_LIBRARY_NOISE = (
+    # At every start, and harmless: Bolt reads SLACK_BOT_TOKEN itself, and is handed a client with that same token.
+    ("slack_bolt.App", "As you gave `client` as well, `token` will be unused."),
+    # Every failed try of a Slack call; the bot logs what it does about it (a job retried, Socket Mode reconnecting).
+    ("slack_sdk.web.base_client", "Failed to send a request to Slack API server: "),
+)
 
 
 def redact(text: str) -> str:
@@ -27,7 +32,8 @@ class OwnLinesFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name == OWN_LOGGER or record.name.startswith(OWN_LOGGER + "."):
             return True
-        return record.levelno >= logging.WARNING and record.getMessage() not in _LIBRARY_NOISE
+        return record.levelno >= logging.WARNING and not any(
+            record.name == name and record.getMessage().startswith(start) for name, start in _LIBRARY_NOISE)
 
 
 class RedactingFilter(logging.Filter):
