@@ -100,21 +100,25 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _serve_socket_mode(bot) -> None:
+    """Slack refusing the app-level token stops start-up; Slack unreachable does not: the workers start anyway and
+    the connection is retried until Slack is back (see bot.slack.socket_mode)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
-    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.socket_mode import TokenRefused, keep_trying, try_connect
 
     log.info("connecting to Slack in Socket Mode")
     handler = SocketModeHandler(bot.app, bot.settings.app_token)
     try:
-        handler.connect()
-    except SlackApiError as refused:
-        error = refused.response.get("error", "error")
-        raise ConfigError(f"Slack refused SLACK_APP_TOKEN ({error}): create an app-level token with "
-                          "connections:write under Basic Information → App-Level Tokens and put it in "
-                          "SLACK_APP_TOKEN, or run with --http.") from None
-    try:
-        bot.start_workers()
-        signal.signal(signal.SIGHUP, lambda *_: _reload(bot))
+        try:
+            unreachable = try_connect(handler.client)
+            bot.start_workers()
+            signal.signal(signal.SIGHUP, lambda *_: _reload(bot))
+            if unreachable:
+                keep_trying(handler.client, unreachable)
+        except TokenRefused as refused:
+            raise ConfigError(f"Slack refused SLACK_APP_TOKEN ({refused.error}): create an app-level token with "
+                              "connections:write under Basic Information → App-Level Tokens and put it in "
+                              "SLACK_APP_TOKEN, or run with --http.") from None
         threading.Event().wait()
     finally:
         handler.close()

@@ -1,4 +1,5 @@
-"""Logging: one line per event, JSON when not on a terminal, and no secret ever written."""
+"""Logging: one line per event, JSON when not on a terminal, no secret ever written, and below debug only the bot's own
+lines and its libraries' warnings."""
 from __future__ import annotations
 
 import json
@@ -10,10 +11,29 @@ from datetime import UTC, datetime
 # Slack tokens (bot, app, user, refresh) and credentials inside URLs.
 _SECRETS = re.compile(r"xox[abeoprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|(?<=://)[^/@\s:]+:[^/@\s]+(?=@)")
 _STANDARD = set(vars(logging.makeLogRecord({})))
+OWN_LOGGER = "bot"
+# Library lines, by logger and start of message, that say nothing the bot's own lines don't say better.
+_LIBRARY_NOISE = (
+    # At every start, and harmless: Bolt reads SLACK_BOT_TOKEN itself, and is handed a client with that same token.
+    ("slack_bolt.App", "As you gave `client` as well, `token` will be unused."),
+    # Every failed try of a Slack call; the bot logs what it does about it (a job retried, Socket Mode reconnecting).
+    ("slack_sdk.web.base_client", "Failed to send a request to Slack API server: "),
+)
 
 
 def redact(text: str) -> str:
     return _SECRETS.sub("[redacted]", text)
+
+
+class OwnLinesFilter(logging.Filter):
+    """Above debug: all of the bot's own lines, and of its libraries' only the warnings and errors an operator can
+    act on (not APScheduler's lines per tick, Alembic's set-up, or urllib3's connections)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == OWN_LOGGER or record.name.startswith(OWN_LOGGER + "."):
+            return True
+        return record.levelno >= logging.WARNING and not any(
+            record.name == name and record.getMessage().startswith(start) for name, start in _LIBRARY_NOISE)
 
 
 class RedactingFilter(logging.Filter):
@@ -61,6 +81,8 @@ def configure(level: str, *secrets: str, stream=None) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     else:
         handler.setFormatter(JsonFormatter())
+    if level.upper() != "DEBUG":
+        handler.addFilter(OwnLinesFilter())
     handler.addFilter(RedactingFilter(*secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

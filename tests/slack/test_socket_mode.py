@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -88,3 +89,65 @@ def test_a_hotfix_is_declared_and_approved_over_socket_mode_with_the_same_rules(
     eventually(lambda: "✅ Engineering manager: <@UEM>" in message_text(slack.message("C0HOTFIX", status["ts"])),
                timeout=10)
     slack.assert_no_problems()
+
+
+# --- Slack unreachable at start: an outage during an incident ---------------------------------------------------------
+@pytest.fixture
+def slack_down(slack: FakeSlack, env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """`serve` started while the stand-in for Slack's Web API is down (it comes back at the same address)."""
+    slack.stop()
+    log = tmp_path / "bot.log"
+    with log.open("wb") as written:
+        bot = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, stdout=written,
+                               stderr=subprocess.STDOUT, env={**os.environ, **env, "SLACK_APP_TOKEN": APP_TOKEN})
+    try:
+        eventually(lambda: "can't reach Slack" in log.read_text(), timeout=30)
+        yield bot, log
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait(timeout=10)
+        slack.start()  # for the slack fixture's own end
+
+
+def log_lines(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_serve_started_while_slack_is_down_retries_quietly_and_connects_when_slack_is_back(
+    slack_down: tuple[subprocess.Popen, Path], slack: FakeSlack
+) -> None:
+    bot, log = slack_down
+    server = FakeSocketMode().start()
+    slack.offer_socket_mode(server.url, app_token=APP_TOKEN)
+    try:
+        eventually(lambda: "this process is the leader: it runs timers and jobs" in log.read_text(), timeout=15)
+        slack.start()
+        server.wait_connected(timeout=45)
+        ack = server.ack(server.send("slash_commands", slash("help", user="UDEV")))
+        assert "/hotfix declare" in ack["payload"]["text"]
+    finally:
+        bot.terminate()
+        stopped = bot.wait(timeout=15)
+        server.stop()
+    text = log.read_text()
+    assert stopped == 0 and "Traceback" not in text, text
+    outage = [line for line in log_lines(log) if line["level"] in ("warning", "error")]
+    assert [line["message"].split(" (")[0] for line in outage] == ["can't reach Slack"], text
+    assert "retrying with back-off until it answers, timers and jobs keep running" in outage[0]["message"]
+    assert "connected to Slack in Socket Mode after" in text
+
+
+def test_sigterm_while_slack_is_down_stops_serve_at_once_and_quietly(
+    slack_down: tuple[subprocess.Popen, Path]
+) -> None:
+    bot, log = slack_down
+    time.sleep(2)  # into the back-off: a wait, or a try under way
+
+    started = time.monotonic()
+    bot.terminate()
+    code = bot.wait(timeout=15)
+
+    text = log.read_text()
+    assert code == 0 and time.monotonic() - started < 5, text
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text

@@ -64,6 +64,7 @@ class FakeSlack:
         self._ids = {"team_id": team_id, "bot_user_id": bot_user_id, "bot_id": bot_id}
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
+        self._port = 0  # a free one at the first start; the same one after stop() (Slack back after an outage)
         self._socket_mode_url: str | None = None  # what apps.connections.open hands out
         self.reset()
 
@@ -71,7 +72,8 @@ class FakeSlack:
     def start(self) -> FakeSlack:
         fake_slack_spec.load_methods(fake_slack_spec.spec_path())  # fail here, with the reason, not in a request
         if self._server is None:
-            server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
+            self._port = server.server_address[1]
             server.daemon_threads = True
             server.fake = self  # type: ignore[attr-defined]
             # A short poll interval keeps stop() quick; the default waits up to 0.5 s.
