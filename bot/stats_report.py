@@ -52,7 +52,10 @@ def _summary(figures: Stats, length: str) -> Table:
         ("Change failure rate", failure_rate(now), failure_rate(before)),
         ("Merge-back debt (fixes not in every target)", str(len(figures.debt)), ""),
     ]
-    notes = [f"Faster or slower: time to restore {_trend(now.restore, before.restore)}."]
+    trends = [_trend(step.spread, before.step(step.step).spread if before.step(step.step) else Spread())
+              for step in now.steps]
+    notes = [f"Faster or slower than the {length} before: time to restore {_trend(now.restore, before.restore)}; "
+             f"{trends.count('faster')} step(s) faster, {trends.count('slower')} slower."]
     if slowest := now.slowest:
         notes.append(f"Where we wait: {slowest.step} (median {_took(slowest.spread.median)}).")
     return Table("Summary", ("Figure", f"Last {length}", f"{length} before"), tuple(rows), tuple(notes))
@@ -128,7 +131,7 @@ def _as_table(figures: Stats, span: timedelta) -> str:
 def _as_markdown(figures: Stats, span: timedelta) -> str:
     out = [f"# {headline(figures, span)}"]
     for table in tables(figures, span):
-        out += ["", f"## {table.title}", ""]
+        out += ["", f"## {table.title}", ""] if out[-1] else [f"## {table.title}", ""]
         if table.rows:
             out += [_pipe(table.header), _pipe(tuple("---" for _ in table.header)), *map(_pipe, table.rows), ""]
         for note in table.notes:

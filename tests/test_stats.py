@@ -100,6 +100,8 @@ def test_stats_prints_outcomes_steps_failures_and_debt_against_the_period_before
         "Approval", "1", "10m", "10m", "15m", "0", "20m", "faster"]  # HF-3 was rejected: its approval never ended
     assert next(line for line in lines if line.startswith("Review")).split() == [
         "Review", "1", "20m", "20m", "1h", "00m", "0", "40m", "faster"]
+    assert ("Faster or slower than the 30 days before: time to restore no comparison; 3 step(s) faster, 0 slower."
+            in table)
     assert "Where we wait: Review (median 20m)." in table
     debt = next(line for line in lines if line.startswith("HF-2"))
     assert debt.split()[:3] == ["HF-2", "payments", "develop"] and debt.split()[-1] == "yes"
