@@ -19,14 +19,13 @@ from tests.support.driver import Driver, Posted
 from tests.support.gitrepos import Remote
 
 HOTFIX_BOT = Path(sys.executable).parent / "hotfix-bot"
-START = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=50)
 REFUND_FIX = "def charge(card):\n    return gateway.charge(card, idempotent=True)\n"  # develop changed payments.py
 
 
 @pytest.fixture
 def clock() -> ManualClock:
     """`stats` measures against the real time: the seeded hotfixes happened 50 and 10 days ago."""
-    return ManualClock(START)
+    return ManualClock(datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=50))
 
 
 def walk(driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock, *, issue_id: str, title: str,
@@ -105,7 +104,7 @@ def test_stats_prints_outcomes_steps_failures_and_debt_against_the_period_before
     assert "Where we wait: Review (median 20m)." in table
     debt = next(line for line in lines if line.startswith("HF-2"))
     assert debt.split()[:3] == ["HF-2", "payments", "develop"] and debt.split()[-1] == "yes"
-    assert "9d 20h" in debt  # Stable 50 days after START, less the 3h 10m both hotfixes took to get there
+    assert "9d 20h" in debt  # Stable 10 days ago plus the 3h 10m both walks took: 9d 20h 50m
 
     markdown = stats(env, tmp_path, "--format", "markdown")
     assert markdown.startswith("# Hotfix statistics, ")
