@@ -1,4 +1,4 @@
-"""The `hotfix-bot` command: serve, demo, doctor, report."""
+"""The `hotfix-bot` command: serve, demo, doctor, report, stats."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from bot import logs
@@ -18,6 +19,7 @@ log = logging.getLogger("bot")
 
 LOG_LEVELS = ["debug", "info", "warning", "error"]
 REMOTE_CHECK_SECONDS = 60.0
+STATS_FORMATS = ["table", "markdown", "csv", "json"]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -54,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="print a hotfix's post-mortem draft as Markdown", parents=[log_level])
     report.add_argument("hotfix", help="e.g. HF-12")
     report.set_defaults(run=_report)
+    stats = commands.add_parser(
+        "stats", parents=[log_level], help="hotfix statistics: outcomes, step times, time to restore, failures, debt",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Measures the hotfixes declared in the last --since against the same span before it, from the "
+                    "database alone (DATABASE_URL; targets from hotfix.toml when it is there).")
+    stats.add_argument("--since", default="90d", help='how far back: "30d", "12h", "2d12h"')
+    stats.add_argument("--format", default="table", choices=STATS_FORMATS, help="how to print the figures")
+    stats.set_defaults(run=_stats)
     demo = commands.add_parser(
         "demo", parents=[log_level], help="play one hotfix from declare to close, offline, in seconds",
         description="Runs the real bot against a local stand-in for Slack's Web API and a throwaway git remote in a "
@@ -235,6 +245,34 @@ def _report(args: argparse.Namespace) -> int:
         print(f"hotfix-bot: {missing} in {_shown(url)}.", file=sys.stderr)
         return 1
     print(draft, end="")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    """Like `report`: the database alone, never created or migrated."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.domain.durations import parse_duration
+    from bot.report import configured_targets
+    from bot.service.statistics import hotfix_stats
+    from bot.stats_report import render
+
+    try:
+        span = parse_duration(args.since)
+    except ValueError as wrong:
+        raise ConfigError(f"--since {wrong}") from None
+    if span <= timedelta(0):
+        raise ConfigError(f'--since "{args.since}" is no span of time; write it like "30d" or "90d".')
+    url = database_url(os.environ)
+    try:
+        figures = hotfix_stats(_existing_database(url), configured_targets(os.environ), now=datetime.now(UTC),
+                               span=span)
+    except SQLAlchemyError as err:
+        raise ConfigError(f"can't read hotfixes from {_shown(url)}: {_first_line(err)}; check DATABASE_URL "
+                          "(it is made by `hotfix-bot serve`).") from None
+    print(render(figures, span, args.format), end="")
     return 0
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk.models.blocks import (
     ActionsBlock, Block, ButtonElement, CheckboxesElement, ContextBlock, InputBlock, MarkdownTextObject, Option,
@@ -15,6 +15,7 @@ from bot.domain.declaration import TEXT_MAX, TITLE_MAX
 from bot.domain.durations import format_duration
 from bot.domain.hotfix import Hotfix, Stage
 from bot.domain.policy import SEVERITY_CRITERIA, ApprovalPolicy, Severity, role_label
+from bot.domain.stats import StepFigures, Stats
 from bot.domain.timers import Timer, TimerKind
 from bot.domain.transitions import REASON_MAX, missing_roles
 from bot.slack.ids import ActionId, BlockId, CallbackId
@@ -263,12 +264,49 @@ def stakeholder_line(hotfix: Hotfix, previous_stage: str, stage: str, thread_lin
     return Message(f"{headline}: {change}. <{thread_link}|Thread>")
 
 
-def home_view(hotfixes: Sequence[Hotfix], now: datetime) -> View:
-    """The App Home tab: active hotfixes with their phase and age."""
+def home_view(hotfixes: Sequence[Hotfix], now: datetime, figures: Stats) -> View:
+    """The App Home tab: the last days' figures, then the active hotfixes with their phase and age."""
     lines = [
         f"{SEVERITY_ICON[h.severity]} *{h.key}* · {h.severity.label} · {escape(public_title(h))}\n"
         f"{h.stage.label} · {format_duration(now - h.declared_at)} old · declared by {mention(h.declared_by)}"
         for h in hotfixes[:40]
     ] or ["No active hotfixes. `/hotfix declare` starts one."]
-    return View(type="home", blocks=[SectionBlock(text=f"*Active hotfixes ({len(hotfixes)})*"),
+    return View(type="home", blocks=[*_home_figures(figures),
+                                     SectionBlock(text=f"*Active hotfixes ({len(hotfixes)})*"),
                                      *[SectionBlock(text=line) for line in lines]])
+
+
+def _home_figures(figures: Stats) -> list[Block]:
+    now, before = figures.current, figures.previous
+    days = (now.end - now.start).days
+    failure = now.change_failure
+    oldest = max((d.waiting for d in figures.debt), default=None)
+    facts = [
+        f"*Hotfixes declared*\n{now.total.declared} ({before.total.declared} the {days} days before)",
+        f"*Time to restore, median*\n{_took(now.restore.median)} ({_took(before.restore.median)} before)",
+        "*Change failure rate*\n" + (f"{failure.rate:.0%} ({failure.failed} of {failure.deployed} deployed)"
+                                      if failure.rate is not None else "none deployed"),
+        f"*Merge-back debt*\n{len(figures.debt)} fix(es)" + (f", oldest {format_duration(oldest)}" if oldest else ""),
+    ]
+    blocks: list[Block] = [SectionBlock(text=f"*The last {days} days*"), SectionBlock(fields=facts)]
+    if bars := [_step_bar(step) for step in now.steps if step.target and step.spread.median is not None]:
+        blocks.append(SectionBlock(text="Median step time against its target\n```" + "\n".join(bars) + "```"))
+    if slowest := now.slowest:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=f"Where we wait: {escape(slowest.step)} (median {_took(slowest.spread.median)}). "
+                 "`hotfix-bot stats` has the rest.")]))
+    return blocks
+
+
+STEP_BAR_CELLS = 10  # the target's length; a step over its target shows a full bar and ▶
+
+
+def _step_bar(step: StepFigures) -> str:
+    median, target = step.spread.median, step.target
+    filled = min(STEP_BAR_CELLS, round(STEP_BAR_CELLS * median / target))
+    bar = "█" * filled + "░" * (STEP_BAR_CELLS - filled) + ("▶" if median > target else " ")
+    return f"{escape(f'{step.step:<10}')} {bar} {format_duration(median)} of {format_duration(target)}"
+
+
+def _took(span: timedelta | None) -> str:
+    return "–" if span is None else format_duration(span)

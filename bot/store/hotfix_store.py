@@ -89,6 +89,14 @@ class HotfixStore:
         rows = self.session.exec(select(EventRow).where(EventRow.hotfix_id == number).order_by(EventRow.id))
         return [self._event(row) for row in rows.all()]
 
+    def events_of(self, numbers: list[int]) -> dict[int, list[Event]]:
+        """The events of several hotfixes in one query, each hotfix's oldest first."""
+        rows = self.session.exec(select(EventRow).where(col(EventRow.hotfix_id).in_(numbers)).order_by(EventRow.id))
+        found: dict[int, list[Event]] = {number: [] for number in numbers}
+        for row in rows.all():
+            found[row.hotfix_id].append(self._event(row))
+        return found
+
     def status_message(self, number: int) -> tuple[str, str] | None:
         row = self.session.get(HotfixRow, number)
         return (row.status_channel, row.status_ts) if row and row.status_ts else None
