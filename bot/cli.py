@@ -50,8 +50,10 @@ def _parser() -> argparse.ArgumentParser:
                                 description="Serves Slack requests until SIGTERM or Ctrl-C. Socket Mode by default "
                                             "(needs SLACK_APP_TOKEN); --http needs SLACK_SIGNING_SECRET.")
     serve.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz over HTTP")
-    serve.add_argument("--host", default="0.0.0.0", help="address to listen on with --http")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on with --http or --metrics-port")
     serve.add_argument("--port", type=int, default=3000, help="port to listen on with --http")
+    serve.add_argument("--metrics-port", type=int, metavar="N",
+                       help="serve Prometheus metrics on port N (Socket Mode has no port; --http has GET /metrics)")
     serve.set_defaults(run=_serve)
     report = commands.add_parser("report", help="print a hotfix's post-mortem draft as Markdown", parents=[log_level])
     report.add_argument("hotfix", help="e.g. HF-12")
@@ -93,6 +95,7 @@ def _serve(args: argparse.Namespace) -> int:
         signal.signal(signum, _interrupt)
     check_remotes(settings, config)
     bot = _opened(settings, config)
+    stop_metrics = bot.metrics.serve(host=args.host, port=args.metrics_port) if args.metrics_port else None
     try:
         if args.http:
             server = make_server(bot, host=args.host, port=args.port)  # bound before any work is taken on
@@ -105,6 +108,8 @@ def _serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if stop_metrics:
+            stop_metrics()
         _stop(bot)
     return 0
 

@@ -1,4 +1,4 @@
-"""HTTP mode: POST /slack/events goes to Bolt, GET /healthz answers for load balancers."""
+"""HTTP mode: POST /slack/events goes to Bolt, GET /healthz answers for load balancers, GET /metrics for Prometheus."""
 from __future__ import annotations
 
 import errno
@@ -23,6 +23,10 @@ def wsgi_app(bot: Bot) -> Callable:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             body = json.dumps({"status": "ok", "role": bot.role}).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if environ.get("PATH_INFO") == "/metrics" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            body, content_type = bot.metrics.exposition()
+            start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
             return [body]
         return slack(environ, start_response)
 

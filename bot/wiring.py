@@ -17,11 +17,13 @@ from bot.deploy.probe import DeployProbe
 from bot.service.hotfixes import GIT, PROBE, SLACK, TIMERS, HotfixService
 from bot.git.ops import GitOps
 from bot.git.worker import GitWorker
+from bot.metrics import Metrics
 from bot.scheduling.scheduler import TimerScheduler
 from bot.service.runner import JobRunner
 from bot.slack import errors
 from bot.slack.delivery import SlackDelivery
 from bot.slack.handlers import register_all
+from bot.store import gauges
 from bot.store.db import create_schema, make_engine
 from bot.store.leadership import Leadership
 
@@ -36,6 +38,7 @@ class Bot:
     timers: TimerScheduler
     runners: dict[str, JobRunner] = field(default_factory=dict)
     delivery: SlackDelivery | None = None
+    metrics: Metrics = field(default_factory=Metrics)
     leadership: Leadership | None = None
 
     def reload(self, config: HotfixConfig) -> None:
@@ -84,23 +87,27 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     engine = make_engine(settings.database_url)
     create_schema(engine)
     wakers: dict[str, Callable[[], None]] = {}
+    metrics = Metrics()
     service = HotfixService(engine, config.policy(), {r.name: r.spec() for r in config.repos}, clock,
-                            wake=lambda queue: wakers[queue]() if queue in wakers else None)
+                            wake=lambda queue: wakers[queue]() if queue in wakers else None, metrics=metrics)
     timers = TimerScheduler(service, clock)
     app = _bolt_app(settings)
     errors.register(app)
     register_all(app, service)
-    delivery = SlackDelivery(service, _web_client(settings, timeout=10), config.slack)
+    delivery = SlackDelivery(service, _web_client(settings, timeout=10), config.slack, metrics)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     runners = {
         SLACK: JobRunner(engine, SLACK, delivery.handlers, clock, worker_id=worker_id, poll_seconds=poll_seconds),
-        GIT: JobRunner(engine, GIT, GitWorker(service, _git_ops(settings, config)).handlers, clock,
+        GIT: JobRunner(engine, GIT, GitWorker(service, _git_ops(settings, config), metrics).handlers, clock,
                        worker_id=worker_id, poll_seconds=poll_seconds),
         PROBE: JobRunner(engine, PROBE, DeployProbe(service).handlers, clock, worker_id=worker_id,
                          poll_seconds=poll_seconds),
     }
     wakers.update({queue: runner.wake for queue, runner in runners.items()}, **{TIMERS: timers.wake})
-    return Bot(settings, config, engine, service, app, timers, runners, delivery)
+    bot = Bot(settings, config, engine, service, app, timers, runners, delivery, metrics=metrics)
+    metrics.watch(is_leader=lambda: bot.role == "leader",
+                  database=lambda: gauges.read(engine, now=clock.now(), queues=runners))
+    return bot
 
 
 def _git_ops(settings: Settings, config: HotfixConfig) -> GitOps:

@@ -6,12 +6,14 @@ finds its work done and reports the same result: the procedure carries on exactl
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from bot.domain.hotfix import EventKind, Hotfix
 from bot.domain.repo import RepoSpec
 from bot.git.errors import BranchMoved, GitOpError, MergeConflict, RefNotFound, RemoteUnavailable
 from bot.git.ops import GitOps
+from bot.metrics import Metrics
 from bot.service.hotfixes import HotfixService
 from bot.service.runner import Handler, RetryLater
 from bot.store.jobs import Job
@@ -20,9 +22,10 @@ log = logging.getLogger(__name__)
 
 
 class GitWorker:
-    def __init__(self, service: HotfixService, ops: GitOps) -> None:
+    def __init__(self, service: HotfixService, ops: GitOps, metrics: Metrics | None = None) -> None:
         self.service = service
         self.ops = ops
+        self.metrics = metrics or Metrics()
 
     @property
     def handlers(self) -> dict[str, Handler]:
@@ -104,19 +107,26 @@ class GitWorker:
 
     def _reporting(self, step: Callable[[Hotfix, Job], None]) -> Handler:
         """Remote down: tell the thread once, then retry with back-off. A remote that refuses (no such repository,
-        credentials) and other git refusals: tell the thread once, plainly, with the fix; a person presses Retry."""
+        credentials) and other git refusals: tell the thread once, plainly, with the fix; a person presses Retry.
+        Each run's duration and failure go to the metrics."""
         def run(job: Job) -> None:
             hotfix = self.service.get(f"HF-{job.hotfix_id}")
+            started, failure = time.perf_counter(), "error"  # until the step says otherwise
             try:
                 step(hotfix, job)
+                failure = None
             except RemoteUnavailable as down:
+                failure = "remote_unavailable"
                 if job.attempts == 1:
                     self.service.report_failure(hotfix.key, f"{down} Retrying until it is back.")
                 raise RetryLater(str(down)) from down
             except GitOpError as refused:
+                failure = "refused"
                 log.warning("%s: %s failed: %s", hotfix.key, job.kind, refused)
                 retry = " Fix that, then press *Retry*." if job.kind in ("cut_branch", "tag_release", "merge_back") else ""
                 self.service.report_failure(hotfix.key, f"{_STEP_NAMES[job.kind]} failed: {refused}{retry}")
+            finally:
+                self.metrics.git_step(job.kind, time.perf_counter() - started, failure)
         return run
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -21,6 +22,7 @@ from bot.domain.repo import RepoSpec
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer, Timer, TimerKind, end_of_quiet_hours
 from bot.domain.policy import Policy
 from bot.domain.transitions import Outcome, Refused
+from bot.metrics import Metrics, completed_steps, ends_a_step
 from bot.service.clock import Clock
 from bot.service.steps import Steps
 from bot.store import jobs, timer_store
@@ -52,6 +54,7 @@ class _Unit:
     # Written together when the unit ends: a handful of statements however much the unit did.
     arms: list[timer_store.Arm] = field(default_factory=list)
     jobs: list[dict] = field(default_factory=list)
+    measured: list[Callable[[], None]] = field(default_factory=list)  # metrics, once committed
 
     def write(self, now: datetime) -> None:
         jobs.insert(self.session, self.jobs)
@@ -60,8 +63,9 @@ class _Unit:
 
 class HotfixService(Steps):
     def __init__(self, engine: Engine, policy: Policy, repos: Mapping[str, RepoSpec], clock: Clock,
-                 wake: Callable[[str], None] = lambda queue: None) -> None:
+                 wake: Callable[[str], None] = lambda queue: None, metrics: Metrics | None = None) -> None:
         self.engine = engine
+        self.metrics = metrics or Metrics()
         self.policy = policy
         self.repos = repos
         self.clock = clock
@@ -168,6 +172,8 @@ class HotfixService(Steps):
                 hotfixes = unit.store.get_many(sorted(h for h, t in first.items() if t.id in won), for_update=True)
                 for number, hotfix in hotfixes.items():
                     self._fire(unit, hotfix, first[number], now)
+                    timer = first[number]
+                    unit.measured.append(partial(self.metrics.timer_fired, timer.kind.value, now - timer.due_at))
                 fired += len(hotfixes)
             if not due:
                 return fired
@@ -231,6 +237,8 @@ class HotfixService(Steps):
             unit = _Unit(session, HotfixStore(session))
             yield unit
             unit.write(self.clock.now())
+        for measure in unit.measured:
+            measure()
         for queue in unit.queued:
             self._wake(queue)
 
@@ -239,6 +247,9 @@ class HotfixService(Steps):
         if not outcome.events and not outcome.effects:
             return
         unit.store.append_events(hotfix.number, outcome.events)
+        if ends_a_step(outcome.events):
+            for step, took in completed_steps(unit.store.events(hotfix.number), len(outcome.events)):
+                unit.measured.append(partial(self.metrics.step_completed, step, took))
         for event in outcome.events:
             log.info("%s %s by %s", hotfix.key, event.kind.value, event.actor,
                      extra={"hotfix": hotfix.key, "event": event.kind.value, "actor": event.actor})

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import SlackSection
 from bot.domain.hotfix import EventKind, Hotfix
 from bot.domain.timers import Timer
+from bot.metrics import Metrics
 from bot.service.hotfixes import HotfixService, event_from_payload
 from bot.service.runner import Handler, RetryLater
 from bot.slack import replies, views
@@ -19,9 +20,11 @@ log = logging.getLogger(__name__)
 
 
 class SlackDelivery:
-    def __init__(self, service: HotfixService, client: WebClient, channels: SlackSection) -> None:
+    def __init__(self, service: HotfixService, client: WebClient, channels: SlackSection,
+                 metrics: Metrics | None = None) -> None:
         self.service = service
         self.client = client
+        self.metrics = metrics or Metrics()
         self.configure(channels)
 
     def configure(self, channels: SlackSection) -> None:
@@ -48,6 +51,7 @@ class SlackDelivery:
         if message is None:
             return
         self._call("chat_postMessage", channel=channel, thread_ts=thread_ts, **message.as_kwargs())
+        self.metrics.reply_posted(event.kind.value, self.service.clock.now() - event.at)
 
     def direct_message(self, job: Job) -> None:
         hotfix = self.service.get(f"HF-{job.hotfix_id}")
@@ -94,9 +98,10 @@ class SlackDelivery:
 
     def _call(self, method: str, **kwargs):
         try:
-            return getattr(self.client, method)(**kwargs)
+            answer = getattr(self.client, method)(**kwargs)
         except SlackApiError as err:
             status = err.response.status_code
+            self.metrics.slack_call(method, error=_error_name(err))
             if status == 429:
                 retry_after = int(err.response.headers.get("Retry-After", "1") or 1)
                 raise RetryLater(f"Slack rate limit on {method}", after=timedelta(seconds=retry_after)) from err
@@ -104,4 +109,17 @@ class SlackDelivery:
                 raise RetryLater(f"Slack answered {status} to {method}") from err
             raise
         except OSError as err:  # connection refused, DNS, timeouts
+            self.metrics.slack_call(method, error="unreachable")
             raise RetryLater(f"Slack unreachable for {method}: {err}") from err
+        self.metrics.slack_call(method)
+        return answer
+
+
+def _error_name(err: SlackApiError) -> str:
+    """A bounded label: rate_limited, server_error, or Slack's own error code (channel_not_found...)."""
+    status = err.response.status_code
+    if status == 429:
+        return "rate_limited"
+    if status >= 500:
+        return "server_error"
+    return str(err.response.get("error") or f"http_{status}")
