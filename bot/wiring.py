@@ -5,6 +5,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -17,6 +18,7 @@ from bot.deploy.probe import DeployProbe
 from bot.service.hotfixes import GIT, PROBE, SLACK, TIMERS, HotfixService
 from bot.git.ops import GitOps
 from bot.git.worker import GitWorker
+from bot.scheduling.retention import PRUNE_EVERY, RetentionSchedule
 from bot.scheduling.scheduler import TimerScheduler
 from bot.service.runner import JobRunner
 from bot.slack import errors
@@ -37,6 +39,7 @@ class Bot:
     runners: dict[str, JobRunner] = field(default_factory=dict)
     delivery: SlackDelivery | None = None
     leadership: Leadership | None = None
+    retention: RetentionSchedule | None = None
 
     def reload(self, config: HotfixConfig) -> None:
         """A changed hotfix.toml (SIGHUP): new decisions follow it; what hotfixes already recorded stays."""
@@ -44,6 +47,7 @@ class Bot:
         self.service.policy = config.policy()
         self.service.repos = {r.name: r.spec() for r in config.repos}
         self.delivery.configure(config.slack)
+        self.retention.keep = config.retention.keep
 
     def start_workers(self) -> None:
         """Run timers and jobs while this process is the leader (see bot.store.leadership)."""
@@ -65,8 +69,10 @@ class Bot:
         for runner in self.runners.values():
             runner.start()
         self.timers.start()
+        self.retention.start()
 
     def _stop_workers(self) -> None:
+        self.retention.stop()
         self.timers.stop()
         for runner in self.runners.values():
             runner.stop()
@@ -79,7 +85,8 @@ class Bot:
         return total
 
 
-def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = None, poll_seconds: float = 1.0) -> Bot:
+def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = None, poll_seconds: float = 1.0,
+          prune_every: timedelta = PRUNE_EVERY) -> Bot:
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
     create_schema(engine)
@@ -100,7 +107,8 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
                          poll_seconds=poll_seconds),
     }
     wakers.update({queue: runner.wake for queue, runner in runners.items()}, **{TIMERS: timers.wake})
-    return Bot(settings, config, engine, service, app, timers, runners, delivery)
+    retention = RetentionSchedule(engine, clock, keep=config.retention.keep, every=prune_every)
+    return Bot(settings, config, engine, service, app, timers, runners, delivery, retention=retention)
 
 
 def _git_ops(settings: Settings, config: HotfixConfig) -> GitOps:
