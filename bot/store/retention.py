@@ -53,7 +53,9 @@ def _settled_timers(before: datetime):
 def _delete_in_batches(engine: Engine, conditions, table, batch_size: int, stopping: Callable[[], bool]) -> int:
     deleted = 0
     while not stopping():
-        # DELETE ... LIMIT is not portable; a LIMIT subselect of ids works on SQLite and PostgreSQL alike.
+        # DELETE ... LIMIT is not portable; a LIMIT subselect of ids works on SQLite and PostgreSQL alike. No index:
+        # ids follow age, so the scan meets the old rows first (an index on finished_at made it slower, see
+        # BENCHMARKS.md, Retention).
         batch = select(table.c.id).where(*conditions).limit(batch_size).scalar_subquery()
         with transaction(engine) as session:
             count = session.execute(delete(table).where(table.c.id.in_(batch), *conditions)).rowcount

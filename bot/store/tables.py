@@ -97,8 +97,7 @@ class JobRow(SQLModel, table=True):
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_claim", "queue", "state", "not_before"), Index("ix_jobs_lane", "lane", "state"),
-                      Index("ix_jobs_finished", "finished_at"))  # retention: finished jobs by age
+    __table_args__ = (Index("ix_jobs_claim", "queue", "state", "not_before"), Index("ix_jobs_lane", "lane", "state"))
 
     id: int | None = Field(default=None, primary_key=True)
     queue: str
