@@ -40,6 +40,11 @@ MINIMUM_DURATIONS = {
     "deploy_probe": timedelta(seconds=1),
 }
 
+# Jobs and timers are kept a month for debugging an incident after the fact; less than a day would prune a job
+# before anyone looked at a failure.
+DEFAULT_RETENTION = timedelta(days=30)
+MINIMUM_RETENTION = timedelta(days=1)
+
 
 class ConfigError(Exception):
     """A setting is missing or wrong; str(err) is one line saying which and how to fix it."""
@@ -121,6 +126,20 @@ class TimersSection(_Strict):
         return value
 
 
+class RetentionSection(_Strict):
+    keep: timedelta = DEFAULT_RETENTION  # finished jobs and settled timers; hotfixes and their history stay
+
+    @field_validator("keep", mode="before")
+    @classmethod
+    def _at_least_a_day(cls, value: Any) -> timedelta:
+        if not isinstance(value, str):
+            raise ValueError('write it as text with a unit, e.g. "30d"')
+        keep = parse_duration(value)
+        if keep < MINIMUM_RETENTION:
+            raise ValueError(f'"{value.strip()}" is too short; the minimum is "1d"')
+        return keep
+
+
 class GitSection(_Strict):
     author_name: str = "hotfix-bot"
     author_email: str = "hotfix-bot@localhost"
@@ -132,6 +151,7 @@ class HotfixConfig(_Strict):
     approvals: ApprovalsSection = ApprovalsSection()
     roles: dict[str, tuple[str, ...]] = {}
     timers: TimersSection = TimersSection()
+    retention: RetentionSection = RetentionSection()
     git: GitSection = GitSection()
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -18,6 +19,7 @@ from bot.service.hotfixes import GIT, PROBE, SLACK, TIMERS, HotfixService
 from bot.git.ops import GitOps
 from bot.git.worker import GitWorker
 from bot.metrics import Metrics
+from bot.scheduling.retention import PRUNE_EVERY, RetentionSchedule
 from bot.scheduling.scheduler import TimerScheduler
 from bot.service.runner import JobRunner
 from bot.slack import errors
@@ -40,6 +42,7 @@ class Bot:
     delivery: SlackDelivery | None = None
     metrics: Metrics = field(default_factory=Metrics)
     leadership: Leadership | None = None
+    retention: RetentionSchedule | None = None
 
     def reload(self, config: HotfixConfig) -> None:
         """A changed hotfix.toml (SIGHUP): new decisions follow it; what hotfixes already recorded stays."""
@@ -47,6 +50,7 @@ class Bot:
         self.service.policy = config.policy()
         self.service.repos = {r.name: r.spec() for r in config.repos}
         self.delivery.configure(config.slack)
+        self.retention.keep = config.retention.keep
 
     def start_workers(self) -> None:
         """Run timers and jobs while this process is the leader (see bot.store.leadership)."""
@@ -68,8 +72,10 @@ class Bot:
         for runner in self.runners.values():
             runner.start()
         self.timers.start()
+        self.retention.start()
 
     def _stop_workers(self) -> None:
+        self.retention.stop()
         self.timers.stop()
         for runner in self.runners.values():
             runner.stop()
@@ -82,7 +88,8 @@ class Bot:
         return total
 
 
-def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = None, poll_seconds: float = 1.0) -> Bot:
+def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = None, poll_seconds: float = 1.0,
+          prune_every: timedelta = PRUNE_EVERY) -> Bot:
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
     create_schema(engine)
@@ -104,7 +111,9 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
                          poll_seconds=poll_seconds),
     }
     wakers.update({queue: runner.wake for queue, runner in runners.items()}, **{TIMERS: timers.wake})
-    bot = Bot(settings, config, engine, service, app, timers, runners, delivery, metrics=metrics)
+    retention = RetentionSchedule(engine, clock, keep=config.retention.keep, every=prune_every)
+    bot = Bot(settings, config, engine, service, app, timers, runners, delivery, metrics=metrics,
+              retention=retention)
     metrics.watch(is_leader=lambda: bot.role == "leader",
                   database=lambda: gauges.read(engine, now=clock.now(), queues=runners))
     return bot
