@@ -26,6 +26,9 @@ _LOST_RACE = ("non-fast-forward", "fetch first", "already exists", "stale info",
               "failed to lock", "cannot lock ref", "incorrect old value")
 _ATOMIC_BYSTANDER = "atomic push failed"
 _REF_RECORD_END = "\x01"
+# A mirror without blobs: commits and trees only; git fetches the few blobs a merge or a diff reads on demand.
+_PARTIAL_FILTER = "blob:none"
+_FILTER_IGNORED = "filtering not recognized by server"
 _CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^/@\s]+@")
 
 _locks: dict[Path, threading.RLock] = {}
@@ -93,10 +96,20 @@ class Mirror:
         self._open()
         self.fetch()
 
-    def fetch(self) -> None:
-        result = self._call("fetch", "--quiet", "--prune", "--prune-tags", "origin", network=True)
+    def prepare(self) -> None:
+        """Create the mirror if there is none yet; an existing one is left as it is (no fetch)."""
+        if self._git is None and not self.path.exists():
+            self._create()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self._open().config("--get", "remote.origin.partialclonefilter", with_exceptions=False))
+
+    def fetch(self, *options: str) -> str:
+        result = self._call("fetch", "--quiet", "--prune", "--prune-tags", *options, "origin", network=True)
         if result.status != 0:
             raise remote_failure(self.name, result.err, self._short_error(result.err))
+        return result.err
 
     def push(self, *refspecs: str, atomic: bool = False, lease: tuple[str, str] | None = None) -> list[Rejection]:
         """Push exactly these refspecs (never forced); returns what the remote refused.
@@ -202,12 +215,21 @@ class Mirror:
             self._configure(repo.git)
             self._git = repo.git
             self._git.update_environment(**self._env)
-            self.fetch()
+            self._first_fetch(staging)
             staging.rename(self.path)
         finally:
             self._git = None
             shutil.rmtree(staging, ignore_errors=True)
         self._open()
+
+    def _first_fetch(self, staging: Path) -> None:
+        """Without blobs where the remote allows it (uploadpack.allowFilter); a full mirror where it does not."""
+        said = self.fetch(f"--filter={_PARTIAL_FILTER}")
+        if _FILTER_IGNORED in said:  # git marked the mirror partial anyway: make it a plain, complete one
+            self._git.config("--unset", "remote.origin.promisor")
+            self._git.config("--unset", "remote.origin.partialclonefilter")
+            for marker in (staging / "objects" / "pack").glob("*.promisor"):
+                marker.unlink()
 
     def _configure(self, repo_git: git.Git) -> None:
         repo_git.config("remote.origin.url", self.url)
