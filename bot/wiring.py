@@ -16,6 +16,7 @@ from bot.service.clock import Clock, SystemClock
 from bot.deploy.probe import DeployProbe
 from bot.service.hotfixes import GIT, PROBE, SLACK, TIMERS, HotfixService
 from bot.git.ops import GitOps
+from bot.git.refresher import MirrorRefresher
 from bot.git.worker import GitWorker
 from bot.scheduling.scheduler import TimerScheduler
 from bot.service.runner import JobRunner
@@ -37,6 +38,7 @@ class Bot:
     runners: dict[str, JobRunner] = field(default_factory=dict)
     delivery: SlackDelivery | None = None
     leadership: Leadership | None = None
+    mirrors: MirrorRefresher | None = None
 
     def reload(self, config: HotfixConfig) -> None:
         """A changed hotfix.toml (SIGHUP): new decisions follow it; what hotfixes already recorded stays."""
@@ -44,6 +46,8 @@ class Bot:
         self.service.policy = config.policy()
         self.service.repos = {r.name: r.spec() for r in config.repos}
         self.delivery.configure(config.slack)
+        if self.mirrors:
+            self.mirrors.every = config.git.mirror_refresh
 
     def start_workers(self) -> None:
         """Run timers and jobs while this process is the leader (see bot.store.leadership)."""
@@ -65,8 +69,12 @@ class Bot:
         for runner in self.runners.values():
             runner.start()
         self.timers.start()
+        if self.mirrors:
+            self.mirrors.start()
 
     def _stop_workers(self) -> None:
+        if self.mirrors:
+            self.mirrors.stop()
         self.timers.stop()
         for runner in self.runners.values():
             runner.stop()
@@ -92,15 +100,17 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     register_all(app, service)
     delivery = SlackDelivery(service, _web_client(settings, timeout=10), config.slack)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    git_ops = _git_ops(settings, config)
+    mirrors = MirrorRefresher(git_ops, lambda: service.repos.values(), config.git.mirror_refresh)
     runners = {
         SLACK: JobRunner(engine, SLACK, delivery.handlers, clock, worker_id=worker_id, poll_seconds=poll_seconds),
-        GIT: JobRunner(engine, GIT, GitWorker(service, _git_ops(settings, config)).handlers, clock,
+        GIT: JobRunner(engine, GIT, GitWorker(service, git_ops).handlers, clock,
                        worker_id=worker_id, poll_seconds=poll_seconds),
         PROBE: JobRunner(engine, PROBE, DeployProbe(service).handlers, clock, worker_id=worker_id,
                          poll_seconds=poll_seconds),
     }
     wakers.update({queue: runner.wake for queue, runner in runners.items()}, **{TIMERS: timers.wake})
-    return Bot(settings, config, engine, service, app, timers, runners, delivery)
+    return Bot(settings, config, engine, service, app, timers, runners, delivery, mirrors=mirrors)
 
 
 def _git_ops(settings: Settings, config: HotfixConfig) -> GitOps:
