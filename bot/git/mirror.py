@@ -101,10 +101,6 @@ class Mirror:
         if self._git is None and not self.path.exists():
             self._create()
 
-    @property
-    def partial(self) -> bool:
-        return bool(self._open().config("--get", "remote.origin.partialclonefilter", with_exceptions=False))
-
     def fetch(self, *options: str) -> str:
         result = self._call("fetch", "--quiet", "--prune", "--prune-tags", *options, "origin", network=True)
         if result.status != 0:
