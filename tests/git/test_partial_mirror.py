@@ -3,6 +3,7 @@ git fetches the few blobs a merge or a diff reads on demand."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,25 @@ def test_trunk_flow_tags_a_merge_into_main_on_a_mirror_without_blobs(
     assert remote.parents(tagged.commit) == [main_before, fix]
     assert "sum(0, " in remote.file_at(tagged.tag, "checkout.py")
     assert git(mirror_of(ops, trunk_spec), "config", "remote.origin.partialclonefilter") == "blob:none"
+
+
+def test_after_the_bot_pushed_a_fetch_skips_the_walk_over_the_whole_history(
+    ops: GitOps, spec: RepoSpec, remote: Remote, engineer: Clone, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the bot made and pushed (tag, merge) is packed as the remote's, so a fetch only checks what it received:
+    no `rev-list --exclude-promisor-objects` over every commit and tree, a second per fetch on a long history."""
+    ops.cut_branch(spec, BRANCH)
+    fix = engineer.push_fix(BRANCH)
+    ops.tag_release(spec, BRANCH, fix, marker="HF-1", message="Hotfix HF-1")
+    ops.merge_back(spec, fix, "main", message="Merge hotfix HF-1 into main")
+    engineer.switch("develop")
+    pushed = engineer.commit("payments.py", "# meanwhile\n", "Meanwhile")
+    engineer.push("HEAD:refs/heads/develop")
+    trace = tmp_path / "trace2.json"
+    monkeypatch.setenv("GIT_TRACE2_EVENT", str(trace))
+
+    assert ops.merged_targets(spec, pushed, ["develop"]) == {"develop": True}  # fetched what the engineer pushed
+
+    children = [json.loads(line).get("argv", []) for line in trace.read_text().splitlines()]
+    assert any(argv[:2] == ["git", "index-pack"] for argv in children)  # the fetch did receive a pack
+    assert not [argv for argv in children if "--exclude-promisor-objects" in argv]
