@@ -53,8 +53,8 @@ class GitOps:
 
     def refresh(self, spec: RepoSpec) -> None:
         """Fetch now, so the next step's own fetch has little left to bring."""
-        with self._synced(spec):
-            pass
+        with self._locked(spec) as mirror:
+            mirror.sync()
 
     def production_tag(self, spec: RepoSpec) -> TagInfo | None:
         with self._synced(spec) as mirror:
