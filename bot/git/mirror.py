@@ -194,16 +194,17 @@ class Mirror:
         commit the bot pushed would bring the walk back on every fetch.
         """
         objects = self.path / "objects"
-        loose = [f"{folder.name}{file.name}" for folder in objects.glob("[0-9a-f][0-9a-f]") for file in folder.iterdir()
+        loose = [file for folder in objects.glob("[0-9a-f][0-9a-f]") for file in folder.iterdir()
                  if _LOOSE_OBJECT.fullmatch(file.name)]
         if not loose:
             return
         with tempfile.TemporaryFile() as listing:
-            listing.write("\n".join(loose).encode() + b"\n")
+            listing.write("".join(f"{file.parent.name}{file.name}\n" for file in loose).encode())
             listing.seek(0)
             pack = self._open().pack_objects("--quiet", str(objects / "pack" / "pack"), istream=listing).strip()
         (objects / "pack" / f"pack-{pack}.promisor").touch()
-        self.run("prune_packed")
+        for file in loose:  # packed now; what `git prune-packed` would do, without another process
+            file.unlink(missing_ok=True)
 
     def run(self, cmd: str, *args: str) -> str:
         result = self._call(cmd, *args)
