@@ -39,6 +39,9 @@ MINIMUM_DURATIONS = {
     "reminder_repeat": MIN_REPEAT,
     "deploy_probe": timedelta(seconds=1),
 }
+# The leader fetches every repository this often, so a hotfix's own fetch has little to bring; sooner is only load.
+DEFAULT_MIRROR_REFRESH = timedelta(minutes=5)
+MINIMUM_MIRROR_REFRESH = timedelta(seconds=30)
 
 # Jobs and timers are kept a month for debugging an incident after the fact; less than a day would prune a job
 # before anyone looked at a failure.
@@ -143,6 +146,18 @@ class RetentionSection(_Strict):
 class GitSection(_Strict):
     author_name: str = "hotfix-bot"
     author_email: str = "hotfix-bot@localhost"
+    mirror_refresh: timedelta = DEFAULT_MIRROR_REFRESH
+
+    @field_validator("mirror_refresh", mode="before")
+    @classmethod
+    def _refresh_every(cls, value: Any) -> timedelta:
+        if not isinstance(value, str):
+            raise ValueError('write it as text with a unit, e.g. "5m"')
+        every = parse_duration(value)
+        if every < MINIMUM_MIRROR_REFRESH:
+            raise ValueError(f'"{format_duration(every)}" is too short; the minimum is '
+                             f'"{format_duration(MINIMUM_MIRROR_REFRESH)}"')
+        return every
 
 
 class HotfixConfig(_Strict):

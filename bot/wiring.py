@@ -17,6 +17,7 @@ from bot.service.clock import Clock, SystemClock
 from bot.deploy.probe import DeployProbe
 from bot.service.hotfixes import GIT, PROBE, SLACK, TIMERS, HotfixService
 from bot.git.ops import GitOps
+from bot.git.refresher import MirrorRefresher
 from bot.git.worker import GitWorker
 from bot.metrics import Metrics
 from bot.scheduling.retention import PRUNE_EVERY, RetentionSchedule
@@ -43,6 +44,7 @@ class Bot:
     metrics: Metrics = field(default_factory=Metrics)
     leadership: Leadership | None = None
     retention: RetentionSchedule | None = None
+    mirrors: MirrorRefresher | None = None
 
     def reload(self, config: HotfixConfig) -> None:
         """A changed hotfix.toml (SIGHUP): new decisions follow it; what hotfixes already recorded stays."""
@@ -51,6 +53,8 @@ class Bot:
         self.service.repos = {r.name: r.spec() for r in config.repos}
         self.delivery.configure(config.slack)
         self.retention.keep = config.retention.keep
+        if self.mirrors:
+            self.mirrors.every = config.git.mirror_refresh
 
     def start_workers(self) -> None:
         """Run timers and jobs while this process is the leader (see bot.store.leadership)."""
@@ -73,9 +77,13 @@ class Bot:
             runner.start()
         self.timers.start()
         self.retention.start()
+        if self.mirrors:
+            self.mirrors.start()
 
     def _stop_workers(self) -> None:
         self.retention.stop()
+        if self.mirrors:
+            self.mirrors.stop()
         self.timers.stop()
         for runner in self.runners.values():
             runner.stop()
@@ -103,9 +111,11 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     register_all(app, service)
     delivery = SlackDelivery(service, _web_client(settings, timeout=10), config.slack, metrics)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    git_ops = _git_ops(settings, config)
+    mirrors = MirrorRefresher(git_ops, lambda: service.repos.values(), config.git.mirror_refresh)
     runners = {
         SLACK: JobRunner(engine, SLACK, delivery.handlers, clock, worker_id=worker_id, poll_seconds=poll_seconds),
-        GIT: JobRunner(engine, GIT, GitWorker(service, _git_ops(settings, config), metrics).handlers, clock,
+        GIT: JobRunner(engine, GIT, GitWorker(service, git_ops, metrics).handlers, clock,
                        worker_id=worker_id, poll_seconds=poll_seconds),
         PROBE: JobRunner(engine, PROBE, DeployProbe(service).handlers, clock, worker_id=worker_id,
                          poll_seconds=poll_seconds),
@@ -113,7 +123,7 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     wakers.update({queue: runner.wake for queue, runner in runners.items()}, **{TIMERS: timers.wake})
     retention = RetentionSchedule(engine, clock, keep=config.retention.keep, every=prune_every)
     bot = Bot(settings, config, engine, service, app, timers, runners, delivery, metrics=metrics,
-              retention=retention)
+              retention=retention, mirrors=mirrors)
     metrics.watch(is_leader=lambda: bot.role == "leader",
                   database=lambda: gauges.read(engine, now=clock.now(), queues=runners))
     return bot

@@ -272,6 +272,17 @@ def test_a_duration_below_its_minimum_is_refused_naming_the_minimum(
     assert message.endswith(f'[timers] {timer}: "{shown}" is too short; the minimum is "{minimum}".'), message
 
 
+@pytest.mark.parametrize(("written", "refused"), [("10s", True), ("0s", True), ("30s", False), ("15m", False)])
+def test_a_mirror_refresh_below_its_minimum_is_refused_naming_the_minimum(tmp_path: Path, written: str,
+                                                                          refused: bool) -> None:
+    text = EXAMPLE + f'\n[git]\nmirror_refresh = "{written}"\n'
+    if refused:
+        assert config_problem(tmp_path, text).endswith(
+            f'[git] mirror_refresh: "{written}" is too short; the minimum is "30s".')
+    else:
+        assert load_config(write(tmp_path, text)).git.mirror_refresh.total_seconds() == {"30s": 30, "15m": 900}[written]
+
+
 @pytest.mark.parametrize("written", ["postgres://bot:pw@db.internal/hotfix", "postgresql://bot:pw@db.internal/hotfix"])
 def test_the_common_postgres_spellings_mean_postgresql_with_the_installed_driver(written: str) -> None:
     settings = Settings.from_env({**GOOD_ENV, "DATABASE_URL": written})

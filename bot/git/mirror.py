@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterable
@@ -26,6 +27,10 @@ _LOST_RACE = ("non-fast-forward", "fetch first", "already exists", "stale info",
               "failed to lock", "cannot lock ref", "incorrect old value")
 _ATOMIC_BYSTANDER = "atomic push failed"
 _REF_RECORD_END = "\x01"
+# A mirror without blobs: commits and trees only; git fetches the few blobs a merge or a diff reads on demand.
+_PARTIAL_FILTER = "blob:none"
+_FILTER_IGNORED = "filtering not recognized by server"
+_LOOSE_OBJECT = re.compile(r"[0-9a-f]{38}(?:[0-9a-f]{24})?")
 _CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^/@\s]+@")
 
 _locks: dict[Path, threading.RLock] = {}
@@ -84,6 +89,7 @@ class Mirror:
         self._env = env
         self._timeout = timeout
         self._git: git.Git | None = None
+        self._partial = False
 
     def sync(self) -> None:
         """Create the mirror on first use, otherwise fetch; afterwards it matches the remote."""
@@ -93,10 +99,16 @@ class Mirror:
         self._open()
         self.fetch()
 
-    def fetch(self) -> None:
-        result = self._call("fetch", "--quiet", "--prune", "--prune-tags", "origin", network=True)
+    def prepare(self) -> None:
+        """Create the mirror if there is none yet; an existing one is left as it is (no fetch)."""
+        if self._git is None and not self.path.exists():
+            self._create()
+
+    def fetch(self, *options: str) -> str:
+        result = self._call("fetch", "--quiet", "--prune", "--prune-tags", *options, "origin", network=True)
         if result.status != 0:
             raise remote_failure(self.name, result.err, self._short_error(result.err))
+        return result.err
 
     def push(self, *refspecs: str, atomic: bool = False, lease: tuple[str, str] | None = None) -> list[Rejection]:
         """Push exactly these refspecs (never forced); returns what the remote refused.
@@ -110,6 +122,8 @@ class Mirror:
         rejections = _parse_rejections(result.out)
         if result.status != 0 and not rejections:
             raise remote_failure(self.name, result.err, self._short_error(result.err))
+        if self._partial:
+            self._promise_made_objects()
         return [_with_server_words(r, result.err) for r in rejections]
 
     def snapshot(self, branches: Iterable[str], tag_glob: str, merged_into: str | None = None) -> Snapshot:
@@ -172,6 +186,26 @@ class Mirror:
         fields = out.split("\0")[:-1]  # git allows no NUL in a commit message or a name
         return [(fields[i].strip(), fields[i + 1], fields[i + 2]) for i in range(0, len(fields) - 2, 3)]
 
+    def _promise_made_objects(self) -> None:
+        """Pack what the bot made here (tags, merges) as promised by the remote, which has it once pushed.
+
+        In a mirror without blobs, fetch skips its connectivity walk over every commit and tree of the history
+        (a second on 50,000 commits) only while each remote ref's object is in a promisor pack; a loose tag or merge
+        commit the bot pushed would bring the walk back on every fetch.
+        """
+        objects = self.path / "objects"
+        loose = [file for folder in objects.glob("[0-9a-f][0-9a-f]") for file in folder.iterdir()
+                 if _LOOSE_OBJECT.fullmatch(file.name)]
+        if not loose:
+            return
+        with tempfile.TemporaryFile() as listing:
+            listing.write("".join(f"{file.parent.name}{file.name}\n" for file in loose).encode())
+            listing.seek(0)
+            pack = self._open().pack_objects("--quiet", str(objects / "pack" / "pack"), istream=listing).strip()
+        (objects / "pack" / f"pack-{pack}.promisor").touch()
+        for file in loose:  # packed now; what `git prune-packed` would do, without another process
+            file.unlink(missing_ok=True)
+
     def run(self, cmd: str, *args: str) -> str:
         result = self._call(cmd, *args)
         if result.status != 0:
@@ -192,6 +226,7 @@ class Mirror:
             self._git.update_environment(**self._env)
             if self._git.config("--get", "remote.origin.url", with_exceptions=False) != self.url:
                 self._git.config("remote.origin.url", self.url)
+            self._partial = self._git.config("--get", "remote.origin.promisor", with_exceptions=False) == "true"
         return self._git
 
     def _create(self) -> None:
@@ -202,12 +237,21 @@ class Mirror:
             self._configure(repo.git)
             self._git = repo.git
             self._git.update_environment(**self._env)
-            self.fetch()
+            self._first_fetch(staging)
             staging.rename(self.path)
         finally:
             self._git = None
             shutil.rmtree(staging, ignore_errors=True)
         self._open()
+
+    def _first_fetch(self, staging: Path) -> None:
+        """Without blobs where the remote allows it (uploadpack.allowFilter); a full mirror where it does not."""
+        said = self.fetch(f"--filter={_PARTIAL_FILTER}")
+        if _FILTER_IGNORED in said:  # git marked the mirror partial anyway: make it a plain, complete one
+            self._git.config("--unset", "remote.origin.promisor")
+            self._git.config("--unset", "remote.origin.partialclonefilter")
+            for marker in (staging / "objects" / "pack").glob("*.promisor"):
+                marker.unlink()
 
     def _configure(self, repo_git: git.Git) -> None:
         repo_git.config("remote.origin.url", self.url)

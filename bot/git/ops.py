@@ -46,6 +46,16 @@ class GitOps:
         self._mirrors: dict[str, Mirror] = {}
         self._mirrors_guard = threading.Lock()
 
+    def prepare(self, spec: RepoSpec) -> None:
+        """Make the repository's mirror if it has none yet, so the first hotfix does not wait for a clone."""
+        with self._locked(spec) as mirror:
+            mirror.prepare()
+
+    def refresh(self, spec: RepoSpec) -> None:
+        """Fetch now, so the next step's own fetch has little left to bring."""
+        with self._locked(spec) as mirror:
+            mirror.sync()
+
     def production_tag(self, spec: RepoSpec) -> TagInfo | None:
         with self._synced(spec) as mirror:
             return _production(mirror.snapshot((), spec.production_tag).tags, spec.production_tag)
