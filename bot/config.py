@@ -41,12 +41,12 @@ MINIMUM_DURATIONS = {
 }
 # The leader fetches every repository this often, so a hotfix's own fetch has little to bring; sooner is only load.
 DEFAULT_MIRROR_REFRESH = timedelta(minutes=5)
-MINIMUM_MIRROR_REFRESH = timedelta(seconds=30)
+MINIMUM_MIRROR_REFRESH = "30s"
 
 # Jobs and timers are kept a month for debugging an incident after the fact; less than a day would prune a job
 # before anyone looked at a failure.
 DEFAULT_RETENTION = timedelta(days=30)
-MINIMUM_RETENTION = timedelta(days=1)
+MINIMUM_RETENTION = "1d"
 
 
 class ConfigError(Exception):
@@ -135,12 +135,7 @@ class RetentionSection(_Strict):
     @field_validator("keep", mode="before")
     @classmethod
     def _at_least_a_day(cls, value: Any) -> timedelta:
-        if not isinstance(value, str):
-            raise ValueError('write it as text with a unit, e.g. "30d"')
-        keep = parse_duration(value)
-        if keep < MINIMUM_RETENTION:
-            raise ValueError(f'"{value.strip()}" is too short; the minimum is "1d"')
-        return keep
+        return _duration_at_least(value, MINIMUM_RETENTION, example="30d")
 
 
 class GitSection(_Strict):
@@ -151,13 +146,17 @@ class GitSection(_Strict):
     @field_validator("mirror_refresh", mode="before")
     @classmethod
     def _refresh_every(cls, value: Any) -> timedelta:
-        if not isinstance(value, str):
-            raise ValueError('write it as text with a unit, e.g. "5m"')
-        every = parse_duration(value)
-        if every < MINIMUM_MIRROR_REFRESH:
-            raise ValueError(f'"{format_duration(every)}" is too short; the minimum is '
-                             f'"{format_duration(MINIMUM_MIRROR_REFRESH)}"')
-        return every
+        return _duration_at_least(value, MINIMUM_MIRROR_REFRESH, example="5m")
+
+
+def _duration_at_least(value: Any, minimum: str, *, example: str) -> timedelta:
+    """A duration written as text ("30d"), refused below `minimum`, which is written the same way."""
+    if not isinstance(value, str):
+        raise ValueError(f'write it as text with a unit, e.g. "{example}"')
+    duration = parse_duration(value)
+    if duration < parse_duration(minimum):
+        raise ValueError(f'"{value.strip()}" is too short; the minimum is "{minimum}"')
+    return duration
 
 
 class HotfixConfig(_Strict):
