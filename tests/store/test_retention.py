@@ -65,9 +65,9 @@ def seed_a_month_old_hotfix(engine: Engine, clock: ManualClock) -> int:
             job(number, "old running", old, state="running"),
         ])
         session.execute(insert(TimerRow.__table__), [
-            timer(number, "review_half", old, state="fired", fired_at=old),
+            timer(number, "review_halfway", old, state="fired", fired_at=old),
             timer(number, "review_overdue", old, state="cancelled"),
-            timer(number, "merge_back_overdue", old, state="pending"),  # overdue while the bot was down
+            timer(number, "merge_back_due", old, state="pending"),  # overdue while the bot was down
         ])
     recent = clock.advance(KEEP)
     with transaction(engine) as session:
@@ -120,7 +120,7 @@ def test_pruning_deletes_only_finished_jobs_and_settled_timers_older_than_keep(
     assert (pruned.jobs, pruned.timers) == (2, 2)
     assert caplog.messages == ["retention: deleted 2 finished job(s) and 2 fired or cancelled timer(s) older than 30d"]
     assert jobs_left(engine) == ["old pending", "old running", "recent done"]
-    assert timers_left(engine) == [("merge_back_overdue", "pending"), ("monitoring_checkin", "fired"),
+    assert timers_left(engine) == [("merge_back_due", "pending"), ("monitoring_checkin", "fired"),
                                    ("postmortem_due", "pending")]
     assert events_of(engine, number) == ["declared", "approved", "rejected", "tagged"]
     with reading(engine) as session:
@@ -177,7 +177,8 @@ def test_the_leader_prunes_and_a_follower_does_not(
         eventually(lambda: bot.role == "leader", timeout=5)
         eventually(lambda: len(timers_left(bot.engine)) == 3, timeout=5)  # timers go after the jobs
         assert jobs_left(bot.engine) == ["old pending", "old running", "recent done"]
-        assert "retention: deleted 2 finished job(s) and 2 fired or cancelled timer(s) older than 30d" in caplog.messages
+        eventually(lambda: "retention: deleted 2 finished job(s) and 2 fired or cancelled timer(s) older than 30d"
+                   in caplog.messages, timeout=5)  # logged once the last batch is committed
     finally:
         bot.stop()
         other_leader.release()
