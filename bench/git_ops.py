@@ -152,14 +152,15 @@ def large_stream(megabytes: int) -> Callable[[subprocess.Popen], None]:
     return write
 
 
-def add_fix(remote: Path, branch: str, name: str) -> None:
-    """An engineer's fix commit on the hotfix branch, made directly in the remote (not timed)."""
+def add_fix(remote: Path, branch: str, name: str) -> str:
+    """An engineer's fix commit on the hotfix branch, made directly in the remote (not timed); its SHA."""
     head = git(remote, "rev-parse", f"refs/heads/{branch}")
     blob = git(remote, "hash-object", "-w", "--stdin", stdin=f"fix {name}\n".encode())
     listing = git(remote, "ls-tree", head) + f"\n100644 blob {blob}\tfix-{name}.txt\n"
     tree = git(remote, "mktree", stdin=listing.encode())
     commit = git(remote, "commit-tree", tree, "-p", head, "-m", f"Fix {name}")
     git(remote, "update-ref", f"refs/heads/{branch}", commit)
+    return commit
 
 
 def newest_tag(clone: Path) -> str:
@@ -199,27 +200,26 @@ STEPS = {"cut": "cut branch", "tag": "tag release", "merge": "merge back"}
 def gitops_steps(ops: GitOps, spec: RepoSpec) -> dict[str, Callable[[str], object]]:
     return {
         "cut": lambda branch: ops.cut_branch(spec, branch),
-        "tag": lambda branch: ops.tag_release(spec, branch, ops.branch_head(spec, branch) or "", marker=branch,
-                                              message="Hotfix"),
-        "merge": lambda branch: ops.merge_back(spec, ops.branch_head(spec, branch) or "", "main",
-                                               message=f"Merge {branch}"),
+        # The bot knows the reviewed commit when it tags and merges (it was recorded at review): no lookup here.
+        "tag": lambda branch, fix: ops.tag_release(spec, branch, fix, marker=branch, message="Hotfix"),
+        "merge": lambda branch, fix: ops.merge_back(spec, fix, "main", message=f"Merge {branch}"),
     }
 
 
 def plain_git_steps(clone: Path) -> dict[str, Callable[[str], object]]:
     return {
         "cut": lambda branch: floor_cut(clone, branch),
-        "tag": lambda branch: floor_tag(clone, branch),
-        "merge": lambda branch: floor_merge(clone, branch),
+        "tag": lambda branch, fix: floor_tag(clone, branch),
+        "merge": lambda branch, fix: floor_merge(clone, branch),
     }
 
 
 def run_hotfix(steps: dict[str, Callable[[str], object]], remote: Path, branch: str) -> dict[str, float]:
     """Cut, let an engineer push a fix (not timed), tag, merge back: milliseconds per step."""
     times = {"cut": timed(lambda: steps["cut"](branch))}
-    add_fix(remote, branch, branch.replace("/", "-"))
-    times["tag"] = timed(lambda: steps["tag"](branch))
-    times["merge"] = timed(lambda: steps["merge"](branch))
+    fix = add_fix(remote, branch, branch.replace("/", "-"))
+    times["tag"] = timed(lambda: steps["tag"](branch, fix))
+    times["merge"] = timed(lambda: steps["merge"](branch, fix))
     return times
 
 
