@@ -19,7 +19,7 @@ What runs (each in its own process, all on 127.0.0.1):
               refusals, and the job runners' chat.postMessage/chat.update), in a child process so that it does
               not share a GIL with the load generator.
   bot         `python -m bot serve --http --host 127.0.0.1 --port P`, a temp SQLite file, a temp hotfix.toml
-              whose repo is an empty bare git repo (no cut-branch job ever runs: nobody here holds a role).
+              whose repo is a bare git repo with one release (no cut-branch job ever runs: nobody here holds a role).
   floor       (a stricter reference, not the issue's target) `bench/ack_latency.py --floor-server P`: a bare Bolt
               App built like bot.wiring._bolt_app (same
               signing secret, same WebClient token/base_url so the same middleware runs, and
@@ -630,6 +630,15 @@ def error_samples(phases: list[Phase]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------------------------
+
+def make_released_remote(seed: Path, remote: Path) -> None:
+    """`serve` checks at start that the remote has a production tag: one empty release, v1.0.0."""
+    identity = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+    subprocess.run(["git", "init", "--quiet", "--initial-branch=main", str(seed)], check=True)
+    subprocess.run(["git", "-C", str(seed), *identity, "commit", "--quiet", "--allow-empty", "-m", "Release"], check=True)
+    subprocess.run(["git", "-C", str(seed), "tag", "v1.0.0"], check=True)
+    subprocess.run(["git", "clone", "--quiet", "--bare", str(seed), str(remote)], check=True)
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=20.0)
@@ -672,7 +681,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ack-latency-") as name:
         tmp = Path(name)
         remote = tmp / "payments.git"
-        subprocess.run(["git", "init", "--quiet", "--bare", str(remote)], check=True)
+        make_released_remote(tmp / "seed", remote)
         config = tmp / "hotfix.toml"
         config.write_text(CONFIG.format(remote=remote.as_uri()))  # the tests' config
         fake = subprocess.Popen([py, me, "--fake-slack", "--slack-latency-ms", str(args.slack_latency_ms)], cwd=tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
