@@ -27,7 +27,7 @@ from bot.slack.errors import SORRY
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.store.db import reading
 from bot.store.tables import EventRow, HotfixRow, JobRow
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import Answer, Driver, Posted, declaration_state, message_text
 from tests.support.fake_slack import MESSAGE_METHODS
 

@@ -12,8 +12,8 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from tests.support import block_kit_limits, fake_slack_spec
-from tests.support.fake_slack_http import Handler, Reply, Request
-from tests.support.fake_slack_workspace import Workspace
+from bot.standins.slack_http import Handler, Reply, Request
+from bot.standins.slack_workspace import Workspace
 
 MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url")
 MISSING_FALLBACK_TEXT = "blocks without a `text` fallback (Slack warns; screen readers need it)"

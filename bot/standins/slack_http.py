@@ -1,4 +1,4 @@
-"""The HTTP side of FakeSlack: reading a Web API request the way Slack does, and writing the reply."""
+"""The HTTP side of the stand-in Slack: reading a Web API request the way Slack does, and writing the reply."""
 
 from __future__ import annotations
 
