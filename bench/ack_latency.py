@@ -38,7 +38,7 @@ request is a fresh TCP connection with `Connection: close` (as Slack sends them)
 its DUE time to the last byte of the answer, so any queueing (in the client, the kernel's accept backlog,
 waitress's task queue, the SQLite write lock) shows. The client is one asyncio loop; "lag" is how late it
 actually connected (its p99 is printed: if it is not ~1 ms, the client was the bottleneck, not the server).
-All bodies are built and signed (tests/support/payloads.py, signing.py) before the phase starts.
+All bodies are built and signed (bot/standins/payloads.py, signing.py) before the phase starts.
 
 Mix (a fixed shuffled deck of 100, the same sequence for every target):
   14 /hotfix list                 12 /hotfix status HF-k           8 /hotfix help
@@ -170,7 +170,7 @@ class Kind:
 
 
 def kinds() -> list[Kind]:
-    from tests.support import payloads
+    from bot.standins import payloads
     from tests.support.driver import declaration_state
 
     def seed(i: int) -> str:
@@ -229,7 +229,7 @@ class Request:
 
 
 def http_request(port: int, body: str) -> bytes:
-    from tests.support.signing import signed_headers
+    from bot.standins.signing import signed_headers
 
     raw = body.encode()
     headers = signed_headers(SECRET, body)

@@ -212,12 +212,12 @@ def _reload(bot) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot import demo
+    from bot.demo import incident
 
     if args.log_level == "info":  # the thread is the output; the bot's own info logs would interleave with it
         logging.getLogger().setLevel(logging.WARNING)
         logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped" when the demo wakes a running tick
-    return demo.run(cleanup=args.cleanup)
+    return incident.run(cleanup=args.cleanup)
 
 
 def _doctor(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ import pytest
 from bot.config import Settings, load_config
 from bot.domain.hotfix import EventKind
 from bot.wiring import build
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import declaration_state, eventually, find_button, message_text
 from tests.support.fake_slack import FakeSlack
 from tests.support.gitrepos import Remote, git

@@ -21,7 +21,7 @@ from bot.service.clock import ManualClock
 from bot.service.hotfixes import PROBE
 from bot.store.tables import JobRow
 from tests.conftest import CONFIG
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import Driver, Posted, find_button
 from tests.support.gitrepos import CHECKOUT_FIX, Remote
 

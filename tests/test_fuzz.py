@@ -27,9 +27,9 @@ from bot.slack.errors import SORRY
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.store.db import reading
 from bot.store.tables import EventRow, HotfixRow, JobRow
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import Answer, Driver, Posted, declaration_state, message_text
-from tests.support.fake_slack import MESSAGE_METHODS
+from bot.standins.slack import MESSAGE_METHODS
 
 FUZZ = settings(max_examples=200, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])

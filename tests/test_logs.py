@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.logs import configure
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.config import SECRET
 from tests.support.driver import declaration_state, eventually, find_button, message_text
 from tests.support.fake_slack import FakeSlack

@@ -14,7 +14,7 @@ from bot.domain import postmortem
 from bot.service.clock import ManualClock
 from bot.service.hotfixes import GIT
 from bot.store.tables import JobRow
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import Driver, Posted, find_button, message_text
 from tests.support.gitrepos import Remote, git
 from tests.test_procedure import BRANCH, approved, reviewed

@@ -262,7 +262,7 @@ def test_the_end_of_monitoring_asks_stable_or_roll_back_in_the_thread_until_answ
     driver.settle()
     assert driver.thread(hotfix)[-1] == question["text"]  # unanswered: asked again
 
-    from tests.support import payloads
+    from bot.standins import payloads
     from tests.support.driver import find_button
     stable = find_button(question, "Stable")
     answer = driver.post(payloads.block_actions(stable["action_id"], stable["value"], user_id="UDEV",

@@ -84,7 +84,7 @@ def test_a_reload_that_adds_the_security_channel_keeps_an_earlier_public_status_
 def test_sighup_makes_a_running_server_read_hotfix_toml_again(env: dict, slack, config_path: Path, tmp_path: Path) -> None:
     import signal
 
-    from tests.support import payloads
+    from bot.standins import payloads
     from tests.support.driver import eventually
     from tests.test_replicas import Replica
 

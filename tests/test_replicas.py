@@ -10,7 +10,7 @@ import pytest
 
 from bot.store import jobs
 from bot.store.db import make_engine
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import declaration_state, eventually
 from tests.support.serve_process import Replica
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.service.clock import ManualClock
 from tests.git.test_worker_faults import deliver_slack_only, process
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.config import CONFIG
 from tests.support.driver import Driver, Posted
 from tests.support.fake_slack import FakeSlack

@@ -22,10 +22,10 @@ from bot.service.clock import ManualClock
 from bot.slack.errors import SORRY
 from bot.store.db import reading
 from tests.conftest import CONFIG, SECRET, TOKEN
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import Answer, Driver, Posted, declaration_state
 from tests.support.gitrepos import Remote
-from tests.support.signing import signed_headers
+from bot.standins.signing import signed_headers
 
 GIT_PASSWORD = "s3cr3t-pass"
 VAULT_URL = f"https://deploy-bot:{GIT_PASSWORD}@127.0.0.1:9/vault.git"  # port 9: nothing listens, refused at once

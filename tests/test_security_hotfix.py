@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from bot.service.clock import ManualClock
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import Driver, Posted
 from tests.support.gitrepos import Remote, git
 from tests.test_procedure import monitored

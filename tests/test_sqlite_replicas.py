@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot.store.db import make_engine
 from bot.store.tables import JobRow
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import declaration_state, eventually, find_button, message_text
 from tests.support.fake_slack import FakeSlack
 from tests.support.gitrepos import Remote, git

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.service.clock import ManualClock
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import Driver, Posted
 from tests.support.gitrepos import Remote
 

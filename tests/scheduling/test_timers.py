@@ -70,7 +70,7 @@ def test_snooze_moves_the_reminder_by_30_minutes_and_only_the_named_people_may_s
     driver.settle()
     reply = driver.slack.thread(hotfix.channel, hotfix.ts)[-1]
     button = find_button(reply, "Snooze 30m")
-    from tests.support import payloads
+    from bot.standins import payloads
 
     def snooze(user: str):
         return driver.post(payloads.block_actions(button["action_id"], button["value"], user_id=user,

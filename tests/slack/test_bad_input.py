@@ -8,9 +8,9 @@ from sqlmodel import Session, func, select
 
 from bot.store.tables import DecisionRow, EventRow, HotfixRow
 from tests.conftest import SECRET
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import Answer, Driver, declaration_state, find_button, message_text
-from tests.support.signing import signed_headers
+from bot.standins.signing import signed_headers
 
 ISSUE_ID_HELP = "Issue ID must look like PROD-501"
 

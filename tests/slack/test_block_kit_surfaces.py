@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.config import load_config
 from bot.domain.declaration import TEXT_MAX, TITLE_MAX
 from bot.domain.naming import branch_name
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import Driver, Posted
 from tests.support.gitrepos import Remote, git
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.domain import postmortem
 from bot.service.clock import ManualClock
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import Driver, find_button
 from tests.support.gitrepos import Remote
 from tests.test_procedure import approved, reviewed

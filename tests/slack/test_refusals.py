@@ -6,7 +6,7 @@ import threading
 from sqlmodel import Session, func, select
 
 from bot.store.tables import DecisionRow, EventRow, HotfixRow
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import CHANNEL, Driver, Posted, find_button, message_text
 
 

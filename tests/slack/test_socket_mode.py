@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import declaration_state, eventually, find_button, message_text
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_socket_mode import FakeSocketMode

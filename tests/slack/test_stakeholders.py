@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.driver import Driver
 
 PUBLIC = ("C0HOTFIX", "C0STAKE")

@@ -13,9 +13,9 @@ from bot.http import make_server
 from bot.slack import errors
 from bot.store import jobs
 from bot.wiring import Bot
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.fake_slack import FakeSlack
-from tests.support.signing import signed_headers
+from bot.standins.signing import signed_headers
 
 CHANNEL = "C0HOTFIX"
 

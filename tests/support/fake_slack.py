@@ -1,329 +1,46 @@
-"""A local fake of the Slack Web API that records, validates and answers what the bot sends."""
+"""The stand-in Slack with Slack's own checks: every call against Slack's OpenAPI spec and Block Kit limits."""
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-from collections import deque
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from typing import Any
 
+from bot.standins.slack import StandInSlack
+from bot.standins.slack_http import Request
 from tests.support import block_kit_limits, fake_slack_spec
-from tests.support.fake_slack_http import Handler, Reply, Request
-from tests.support.fake_slack_workspace import Workspace
 
-MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url")
 MISSING_FALLBACK_TEXT = "blocks without a `text` fallback (Slack warns; screen readers need it)"
 
 
-@dataclass(frozen=True)
-class Call:
-    method: str
-    args: dict[str, Any]
-    at: float
-    error: str | None = None  # Slack's error code when the call was refused or failed
-
-    def __getitem__(self, name: str) -> Any:
-        return self.args[name]
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.args.get(name, default)
-
-
-@dataclass
-class _Fault:
-    status: int
-    retry_after: int
-    times: int
-    error: str | None
-
-    def reply(self) -> Reply:
-        if self.error is not None:
-            return Reply(200, {"ok": False, "error": self.error})
-        if self.status == 429:
-            retry_after = (("Retry-After", str(self.retry_after)),)
-            return Reply(429, {"ok": False, "error": "ratelimited"}, retry_after)
-        return Reply(self.status, {"ok": False, "error": "fatal_error"})
-
-    def describe(self) -> str:
-        return self.error or ("ratelimited" if self.status == 429 else f"http_{self.status}")
-
-
-class FakeSlack:
+class FakeSlack(StandInSlack):
     """A ThreadingHTTPServer on 127.0.0.1:0 speaking Slack's Web API at `url`.
 
     Tests end with `assert_no_problems()`: every refused or doubtful call is listed in `problems`.
     """
 
-    def __init__(self, *, valid_tokens: Iterable[str] | None = None, team_id: str = "T0TEAM",
-                 bot_user_id: str = "U0HOTFIXBOT", bot_id: str = "B0HOTFIX") -> None:
-        self._valid_tokens = frozenset(valid_tokens) if valid_tokens is not None else None
-        self._ids = {"team_id": team_id, "bot_user_id": bot_user_id, "bot_id": bot_id}
-        self._changed = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
-        self._port = 0  # a free one at the first start; the same one after stop() (Slack back after an outage)
-        self._socket_mode_url: str | None = None  # what apps.connections.open hands out
-        self.reset()
-
-    # Lifecycle
     def start(self) -> FakeSlack:
         fake_slack_spec.load_methods(fake_slack_spec.spec_path())  # fail here, with the reason, not in a request
-        if self._server is None:
-            server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
-            self._port = server.server_address[1]
-            server.daemon_threads = True
-            server.fake = self  # type: ignore[attr-defined]
-            # A short poll interval keeps stop() quick; the default waits up to 0.5 s.
-            serving = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-            serving.start()
-            self._server = server
+        super().start()
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     def __enter__(self) -> FakeSlack:
         return self.start()
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """Base URL for `WebClient(base_url=...)`."""
-        return f"{self._origin()}/api/"
-
-    def response_url(self, key: str = "1") -> str:
-        """A response_url for payloads; what the app posts there is recorded as method "response_url"."""
-        return f"{self._origin()}/respond/{key}"
-
-    def _origin(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not started; use `with FakeSlack() as slack:` or start()")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    # Setup
-    def reset(self) -> None:
-        """Forget every call, problem, fault, message and view."""
-        with self._changed:
-            self._calls: list[Call] = []
-            self._failed_calls: list[Call] = []
-            self._problems: list[str] = []
-            self._faults: dict[str, deque[_Fault]] = {}
-            self._workspace = Workspace(**self._ids)
-
-    def fail_next(self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1,
-                  error: str | None = None) -> None:
-        """The next `times` calls to `method` answer HTTP `status` (429 carries Retry-After).
-
-        With `error`, they answer HTTP 200 `{"ok": false, "error": error}` instead.
-        """
-        with self._changed:
-            self._faults.setdefault(method, deque()).append(_Fault(status, retry_after, times, error))
-
-    def offer_socket_mode(self, url: str, *, app_token: str) -> None:
-        """apps.connections.open, called with `app_token`, answers with `url` (a FakeSocketMode's)."""
-        self._socket_mode_url = url
-        if self._valid_tokens is not None:
-            self._valid_tokens |= {app_token}
-
-    def add_user(self, user_id: str, **fields: Any) -> None:
-        """Override fields of the user object users.info answers for `user_id`."""
-        with self._changed:
-            self._workspace.add_user(user_id, **fields)
-
-    # What was recorded
-    @property
-    def calls(self) -> list[Call]:
-        with self._changed:
-            return list(self._calls)
-
-    @property
-    def failed_calls(self) -> list[Call]:
-        """Attempts answered by an injected fault; they are not in `calls`."""
-        with self._changed:
-            return list(self._failed_calls)
-
-    @property
-    def problems(self) -> list[str]:
-        with self._changed:
-            return list(self._problems)
-
-    def take_problems(self) -> list[str]:
-        """Return and forget the problems so far: for tests that provoke them on purpose."""
-        with self._changed:
-            taken, self._problems = self._problems, []
-            return taken
-
-    def assert_no_problems(self) -> None:
-        __tracebackhide__ = True
-        problems = self.problems
-        if problems:
-            raise AssertionError("Fake Slack saw invalid calls:\n  " + "\n  ".join(problems))
-
-    def calls_to(self, method: str, /, **match: Any) -> list[Call]:
-        return [c for c in self.calls if c.method == method and _matches(c, match)]
-
-    def last(self, method: str, /, **match: Any) -> Call:
-        found = self.calls_to(method, **match)
-        if not found:
-            raise AssertionError(f"no call to {method} matching {match}; recorded:\n{self._summary()}")
-        return found[-1]
-
-    def wait_for(self, method: str, /, count: int = 1, timeout: float = 5.0, **match: Any) -> list[Call]:
-        """Block until `count` calls to `method` match; the app answers Slack before it finishes its work."""
-        __tracebackhide__ = True
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while len(found := [c for c in self._calls if c.method == method and _matches(c, match)]) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(
-                        f"waited {timeout}s for {count} call(s) to {method} matching {match}, "
-                        f"saw {len(found)}; recorded:\n{self._summary()}"
-                    )
-                self._changed.wait(min(remaining, 0.05))
-            return found
-
-    def texts(self, channel: str | None = None) -> list[str]:
-        """Every text the app sent as a message, blocks included, for "nothing leaked" checks."""
-        sent = [c for c in self.calls if c.method in MESSAGE_METHODS and c.error is None]
-        chosen = [c for c in sent if channel is None or c.get("channel") == channel]
-        return [text for call in chosen for text in _texts_in(call.args)]
-
-    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
-        """The message as it reads now, after any chat.update."""
-        with self._changed:
-            return self._workspace.message(channel, ts)
-
-    def messages(self, channel: str) -> list[dict[str, Any]]:
-        """The channel's messages (not thread replies) as they read now, oldest first."""
-        with self._changed:
-            return self._workspace.messages(channel)
-
-    def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
-        """Replies posted under `thread_ts`, oldest first."""
-        with self._changed:
-            return self._workspace.thread(channel, thread_ts)
-
-    def view(self, view_id: str) -> dict[str, Any] | None:
-        with self._changed:
-            return self._workspace.view(view_id)
-
-    def _summary(self) -> str:
-        lines = [f"  {c.method} {_brief(c.args)}{f' -> {c.error}' if c.error else ''}" for c in self._calls]
-        lines += [f"  (fault) {c.method} -> {c.error}" for c in self._failed_calls]
-        lines += [f"  problem: {p}" for p in self._problems]
-        return "\n".join(lines) or "  (nothing)"
-
-    # Answering requests (called on the server's threads)
-    def answer_api(self, method: str, request: Request) -> Reply:
-        args = request.args
-        with self._changed:
-            fault = self._take_fault(method)
-            if fault is not None:
-                self._failed_calls.append(Call(method, args, time.time(), fault.describe()))
-                return fault.reply()
-            answer = (self._refusal(method, request) or self._socket_mode_answer(method, request)
-                      or self._workspace_answer(method, args))
-            self._record(Call(method, args, time.time(), answer.get("error")))
-            return Reply(200, answer)
-
-    def answer_response_url(self, url: str, request: Request) -> Reply:
-        args = request.args
-        with self._changed:
-            problems = request.problems + block_kit_limits.request_problems("response_url", args)
-            self._note("response_url", args, problems)
-            error = "invalid_arguments" if problems else None
-            self._record(Call("response_url", {**args, "response_url": url}, time.time(), error))
-            return Reply(400 if problems else 200, "invalid_blocks" if problems else "ok")
-
-    def check_answer(self, surface: str, args: dict[str, Any]) -> None:
-        """A message the app put in its HTTP answer (a slash command's ephemeral reply) meets the same limits."""
-        with self._changed:
-            self._note(surface, args, block_kit_limits.request_problems("response_url", args))
-
-    def _take_fault(self, method: str) -> _Fault | None:
-        queue = self._faults.get(method)
-        if not queue:
-            return None
-        fault = queue[0]
-        fault.times -= 1
-        if fault.times <= 0:
-            queue.popleft()
-        return fault
-
-    def _refusal(self, method: str, request: Request) -> dict[str, Any] | None:
-        args, token = request.args, request.token
-        spec = fake_slack_spec.method_spec(method)
-        if spec is None:
+    def _refused_outright(self, method: str, request: Request) -> dict[str, Any] | None:
+        if fake_slack_spec.method_spec(method) is None:
             self._problems.append(f"{method}: no such Web API method")
             return {"ok": False, "error": "unknown_method"}
+        token = request.token
         auth_error = fake_slack_spec.auth_error(method, token, self._valid_tokens)
         if auth_error:
             reason = "token not accepted" if token else "token missing"
             self._problems.append(f"{method}: {auth_error} ({reason})")
             return {"ok": False, "error": auth_error}
-        problems = [*request.problems, *fake_slack_spec.argument_problems(spec, args),
-                    *block_kit_limits.request_problems(method, args)]
-        self._note(method, args, problems)
-        if problems:
-            messages = [f"[ERROR] {p}" for p in problems]
-            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": messages}}
         return None
 
-    def _socket_mode_answer(self, method: str, request: Request) -> dict[str, Any] | None:
-        """apps.connections.open takes the app-level token only; a bot token is refused as Slack refuses it."""
-        if method != "apps.connections.open":
-            return None
-        if not (request.token or "").startswith("xapp-"):
-            self._problems.append(f"{method}: called without the app-level xapp- token")
-            return {"ok": False, "error": "not_allowed_token_type"}
-        if self._socket_mode_url is None:
-            return {"ok": True, "url": "ws://127.0.0.1:9/nobody-listens"}
-        return {"ok": True, "url": self._socket_mode_url}
+    def _problems_in(self, method: str, args: dict[str, Any]) -> list[str]:
+        spec = fake_slack_spec.method_spec(method)
+        spec_problems = fake_slack_spec.argument_problems(spec, args) if spec is not None else []
+        return [*spec_problems, *block_kit_limits.request_problems(method, args)]
 
-    def _workspace_answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return self._workspace.answer(method, args)
-        except (KeyError, TypeError, AttributeError, ValueError) as odd:  # arguments of an unexpected shape
-            self._problems.append(f"{method}: the fake could not answer ({odd!r})")
-            return {"ok": False, "error": "internal_error"}
-
-    def _note(self, method: str, args: dict[str, Any], problems: list[str]) -> None:
-        self._problems += [f"{method}: {p}" for p in problems]
-        if block_kit_limits.lacks_fallback_text(method, args):
-            self._problems.append(f"{method}: {MISSING_FALLBACK_TEXT}")
-
-    def _record(self, call: Call) -> None:
-        self._calls.append(call)
-        self._changed.notify_all()
-
-
-def _matches(call: Call, match: dict[str, Any]) -> bool:
-    missing = object()
-    return all(call.args.get(name, missing) == value for name, value in match.items())
-
-
-def _texts_in(value: Any) -> Iterator[str]:
-    """Every string under a "text" key (message text, text objects, option labels), depth first."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key == "text" and isinstance(item, str):
-                yield item
-            elif isinstance(item, (dict, list)):
-                yield from _texts_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _texts_in(item)
-
-
-def _brief(args: dict[str, Any], limit: int = 160) -> str:
-    text = json.dumps(args, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    def _doubts(self, method: str, args: dict[str, Any]) -> list[str]:
+        return [MISSING_FALLBACK_TEXT] if block_kit_limits.lacks_fallback_text(method, args) else []

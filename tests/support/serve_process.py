@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.signing import signed_headers
+from bot.standins.signing import signed_headers
 
 
 class Replica:

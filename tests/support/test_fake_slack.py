@@ -11,9 +11,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 
-from tests.support import payloads
+from bot.standins import payloads
 from tests.support.fake_slack import FakeSlack
-from tests.support.signing import signed_headers
+from bot.standins.signing import signed_headers
 
 SECRET = "test-signing-secret"
 

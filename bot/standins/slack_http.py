@@ -1,4 +1,4 @@
-"""The HTTP side of FakeSlack: reading a Web API request the way Slack does, and writing the reply."""
+"""The HTTP side of the stand-in Slack: reading a Web API request the way Slack does, and writing the reply."""
 
 from __future__ import annotations
 
@@ -29,14 +29,14 @@ class Handler(BaseHTTPRequestHandler):
         pass  # keep test output quiet; calls are recorded instead
 
     def _handle(self) -> None:
-        fake = self.server.fake  # type: ignore[attr-defined]  # the FakeSlack that owns this server
+        slack = self.server.stand_in  # type: ignore[attr-defined]  # the StandInSlack that owns this server
         url = urlsplit(self.path)
         request = read_request(self, url.query)
         if url.path.startswith("/api/"):
-            reply = fake.answer_api(url.path.removeprefix("/api/"), request)
+            reply = slack.answer_api(url.path.removeprefix("/api/"), request)
         elif url.path.startswith("/respond/"):
             origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-            reply = fake.answer_response_url(f"{origin}{url.path}", request)
+            reply = slack.answer_response_url(f"{origin}{url.path}", request)
         else:
             reply = Reply(404, {"ok": False, "error": "not_found"})
         self._send(reply)

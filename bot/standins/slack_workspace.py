@@ -1,4 +1,4 @@
-"""The fake's memory of one workspace (messages, threads, views, DMs) and Slack's answers to valid calls."""
+"""The stand-in's memory of one workspace (messages, threads, views, DMs) and Slack's answers to valid calls."""
 
 from __future__ import annotations
 

@@ -21,15 +21,17 @@ from pathlib import Path
 
 from bot import wiring
 from bot.config import Settings, load_config
-from bot.demo_requests import SlackRequests, checkboxes_state, find_button, new_trigger_id, select_state, text_state
-from bot.demo_slack import Posted, StandInSlack
-from bot.demo_terminal import INDENT, line, plain
-from bot.demo_world import (
+from bot.demo.requests import SlackRequests, checkboxes_state, find_button
+from bot.demo.seen import Posted, seen
+from bot.demo.terminal import INDENT, line, plain
+from bot.demo.world import (
     ALICE, CHANNEL, EMMA, LEO, PEOPLE, REPO, RITA, GitFailed, Person, World, create_world, push_fix, remote_history,
 )
 from bot.http import make_server
 from bot.service.clock import ManualClock
 from bot.slack.ids import BlockId
+from bot.standins.payloads import new_trigger_id, select_state, text_input_state
+from bot.standins.slack import StandInSlack
 from bot.store import jobs
 
 TITLE = "Checkout returns 500 for expired cards"
@@ -51,8 +53,8 @@ def run(*, cleanup: bool, out: Callable[[str], None] = print) -> int:
     try:
         world = create_world(root)
         clock = ManualClock(datetime.now(UTC).replace(hour=17, minute=0, second=0, microsecond=0))
-        with StandInSlack(clock.now) as slack, _serving(world, slack, clock) as (bot, port):
-            requests = SlackRequests(port, bot.settings.signing_secret, response_url=f"{slack.origin}/respond/1")
+        with StandInSlack(now=lambda: clock.now().timestamp()) as slack, _serving(world, slack, clock) as (bot, port):
+            requests = SlackRequests(port, bot.settings.signing_secret, response_url=slack.response_url())
             key = Incident(bot, slack, requests, clock, world, out).play()
     except (DemoStalled, GitFailed) as problem:
         out(f"\nhotfix-bot demo: {problem}")
@@ -70,7 +72,7 @@ def run(*, cleanup: bool, out: Callable[[str], None] = print) -> int:
 @contextmanager
 def _serving(world: World, slack: StandInSlack, clock: ManualClock) -> Iterator[tuple[wiring.Bot, int]]:
     """The real bot, its workers and timers started, answering HTTP on 127.0.0.1 at a free port."""
-    settings = Settings.from_env(world.environment(slack.api_url))
+    settings = Settings.from_env(world.environment(slack.url))
     bot = wiring.build(settings, load_config(settings.config_path), clock=clock, poll_seconds=0.05)
     bot.start_workers()
     try:
@@ -125,16 +127,17 @@ class Incident:
         self.expect_ok(self.requests.slash_command(f"declare {TITLE}", user=ALICE.user_id, channel=CHANNEL,
                                                    trigger_id=trigger))
         modal = self.modal(trigger)
-        fields = {BlockId.TITLE: text_state(TITLE), BlockId.ISSUE_ID: text_state("PROD-501"),
+        fields = {BlockId.TITLE: text_input_state(TITLE), BlockId.ISSUE_ID: text_input_state("PROD-501"),
                   BlockId.SEVERITY: select_state("high"), BlockId.REPO: select_state(REPO),
-                  BlockId.IMPACT: text_state("Every checkout with an expired card fails with a 500"),
-                  BlockId.RISK: text_state("Customers retry and abandon their carts"),
+                  BlockId.IMPACT: text_input_state("Every checkout with an expired card fails with a 500"),
+                  BlockId.RISK: text_input_state("Customers retry and abandon their carts"),
                   BlockId.SECURITY: checkboxes_state([]), BlockId.OVERRIDE: checkboxes_state([])}
         self.act(ALICE, "submitted the form: PROD-501 · HIGH · payments")
         values = {block.value: {block.value: state} for block, state in fields.items()}
         self.expect_ok(self.requests.submit(modal, values, user=ALICE.user_id))
         self.settle()
-        self.status = next((p for p in self.slack.since(0) if p.channel == CHANNEL and p.thread_ts is None), None)
+        self.status = next((p for p in self.posted() if p.kind == "message" and p.channel == CHANNEL
+                            and p.thread_ts is None), None)
         if self.status is None:
             raise DemoStalled("the bot posted no status message for the declaration")
 
@@ -145,14 +148,13 @@ class Incident:
     def click(self, person: Person, label: str) -> str:
         assert self.status is not None
         shown = self.slack.message(self.status.channel, self.status.ts)
-        button = find_button(shown.blocks if shown else [], label)
+        button = find_button(shown["blocks"] if shown else [], label)
         if button is None:
-            says = plain(shown.text if shown else "", NAMES)
+            says = plain(shown["text"] if shown else "", NAMES)
             raise DemoStalled(f"the status message has no {label!r} button; it says: {says}")
         trigger = new_trigger_id()
         self.act(person, f"clicked {label}")
-        message = {"type": "message", "ts": self.status.ts, "text": shown.text, "blocks": shown.blocks}
-        self.expect_ok(self.requests.click(button, user=person.user_id, channel=CHANNEL, message=message,
+        self.expect_ok(self.requests.click(button, user=person.user_id, channel=CHANNEL, message=shown,
                                            trigger_id=trigger))
         self.settle()
         return trigger
@@ -185,6 +187,9 @@ class Incident:
             time.sleep(0.02)
         self.settle()
 
+    def posted(self) -> list[Posted]:
+        return [posted for call in self.slack.calls if (posted := seen(call))]
+
     # --- what people see --------------------------------------------------------------------------------------------
     @property
     def key(self) -> str:
@@ -195,7 +200,7 @@ class Incident:
         self.out(line(self.clock.now(), f"{person.described} {what}"))
 
     def modal(self, trigger_id: str) -> dict:
-        opened = self.slack.modal_opened_by(trigger_id)
+        opened = next((p for p in self.posted() if p.kind == "modal" and p.trigger_id == trigger_id), None)
         if opened is None or opened.view is None:
             raise DemoStalled("the bot opened no modal for that click")
         self.show_new()
@@ -215,9 +220,9 @@ class Incident:
         self.show_new()
 
     def show_new(self) -> None:
-        posted = self.slack.since(self._shown)
-        self._shown += len(posted)
-        for item in posted:
+        calls = self.slack.calls[self._shown:]
+        self._shown += len(calls)
+        for item in filter(None, map(seen, calls)):
             if shown := self.describe(item):
                 self.out(line(item.at, f"{BOT}: {plain(shown, NAMES)}"))
 
