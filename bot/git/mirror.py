@@ -33,15 +33,6 @@ _FILTER_IGNORED = "filtering not recognized by server"
 _LOOSE_OBJECT = re.compile(r"[0-9a-f]{38}(?:[0-9a-f]{24})?")
 _CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^/@\s]+@")
 
-_locks: dict[Path, threading.RLock] = {}
-_locks_guard = threading.Lock()
-
-
-def lock_for(path: Path) -> threading.RLock:
-    with _locks_guard:
-        return _locks.setdefault(path, threading.RLock())
-
-
 @dataclass(frozen=True)
 class Rejection:
     ref: str
@@ -81,11 +72,12 @@ def first_culprit(rejections: list[Rejection]) -> Rejection:
 class Mirror:
     """A bare repository under the bot's workdir that follows one remote's branches and tags."""
 
-    def __init__(self, name: str, url: str, path: Path, env: dict[str, str], timeout: float) -> None:
+    def __init__(self, name: str, url: str, path: Path, env: dict[str, str], timeout: float,
+                 lock: threading.RLock) -> None:
         self.name = name
         self.url = url
         self.path = path
-        self.lock = lock_for(path)
+        self.lock = lock  # shared with the mirror this one replaces, as both work in path
         self._env = env
         self._timeout = timeout
         self._git: git.Git | None = None
