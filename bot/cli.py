@@ -145,7 +145,6 @@ def check_remotes(settings, config) -> None:
     unreachable is a warning: an incident bot that will not start during a network blip helps nobody, and its
     git steps retry until the remote is back."""
     from bot.git.errors import GitOpError, RemoteUnavailable
-    from bot.git.mirror import redact
     from bot.git.ops import GitOps
 
     git = GitOps(settings.workdir, network_timeout=REMOTE_CHECK_SECONDS)
@@ -155,7 +154,7 @@ def check_remotes(settings, config) -> None:
             tag = git.production_tag(spec)
         except RemoteUnavailable as down:
             log.warning("repo %s: can't reach %s (%s); starting anyway, its git steps retry until it is back",
-                        spec.name, redact(spec.url), down.detail)
+                        spec.name, logs.redact(spec.url), down.detail)
             continue
         except GitOpError as refused:
             raise ConfigError(f"[[repos]] {spec.name}: {refused}") from None

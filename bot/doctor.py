@@ -20,8 +20,8 @@ from bot.config import ConfigError, HotfixConfig, Settings, database_url, load_c
 from bot.domain.policy import REVIEWER, Severity, role_label
 from bot.domain.repo import RepoSpec
 from bot.git.errors import GitOpError, RemoteUnavailable
-from bot.git.mirror import redact
 from bot.git.ops import GitOps
+from bot.logs import redact
 from bot.store.migrations import alembic_config
 
 GIT_TIMEOUT_SECONDS = 60.0

@@ -14,6 +14,7 @@ from pathlib import Path
 import git
 
 from bot.git.errors import GitOpError, remote_failure
+from bot.logs import redact
 
 _FETCH_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _MIRROR_CONFIG = {
@@ -31,7 +32,6 @@ _REF_RECORD_END = "\x01"
 _PARTIAL_FILTER = "blob:none"
 _FILTER_IGNORED = "filtering not recognized by server"
 _LOOSE_OBJECT = re.compile(r"[0-9a-f]{38}(?:[0-9a-f]{24})?")
-_CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^/@\s]+@")
 
 @dataclass(frozen=True)
 class Rejection:
@@ -54,10 +54,6 @@ class TagRecord:
 class Snapshot:
     heads: dict[str, str]  # branch name -> commit
     tags: list[TagRecord]
-
-
-def redact(text: str) -> str:
-    return _CREDENTIALS_IN_URL.sub("***@", text)
 
 
 def lost_race(rejections: list[Rejection]) -> bool:
