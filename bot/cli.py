@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot import logs
-from bot.config import ConfigError, database_url, load_config, load_environment
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, database_url, load_config, load_environment
 
 log = logging.getLogger("bot")
 
@@ -290,7 +290,7 @@ def _existing_database(url: str):
     if parsed.get_backend_name() == "sqlite" and path not in (None, "", ":memory:"):
         if not Path(path).is_file():
             raise ConfigError(f"there is no database at {path}; set DATABASE_URL to the one `hotfix-bot serve` "
-                              "uses (default sqlite:///hotfix.db, relative to where it runs).")
+                              f"uses (default {DEFAULT_DATABASE_URL}, relative to where it runs).")
     return make_engine(url)
 
 
