@@ -148,8 +148,7 @@ def check_remotes(settings, config) -> None:
     from bot.git.ops import GitOps
 
     git = GitOps(settings.workdir, network_timeout=REMOTE_CHECK_SECONDS)
-    for repo in config.repos:
-        spec = repo.spec()
+    for spec in config.repos:
         try:
             tag = git.production_tag(spec)
         except RemoteUnavailable as down:

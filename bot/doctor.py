@@ -77,7 +77,7 @@ def all_checks(env: Mapping[str, str], *, socket_mode: bool) -> Generator[Check,
     else:
         yield check_approvals(config)
         for repo in config.repos:
-            yield from check_repo(repo.spec())
+            yield from check_repo(repo)
     try:
         yield check_database(database_url(env))
     except ConfigError as problem:

@@ -51,7 +51,7 @@ class Bot:
         """A changed hotfix.toml (SIGHUP): new decisions follow it; what hotfixes already recorded stays."""
         self.config = config
         self.service.policy = config.policy()
-        self.service.repos = {r.name: r.spec() for r in config.repos}
+        self.service.repos = {r.name: r for r in config.repos}
         self.delivery.configure(config.slack)
         self.retention.keep = config.retention.keep
         if self.mirrors:
@@ -105,7 +105,7 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     create_schema(engine)
     wakers: dict[str, Callable[[], None]] = {}
     metrics = Metrics()
-    service = HotfixService(engine, config.policy(), {r.name: r.spec() for r in config.repos}, clock,
+    service = HotfixService(engine, config.policy(), {r.name: r for r in config.repos}, clock,
                             wake=lambda queue: wakers[queue]() if queue in wakers else None, metrics=metrics)
     timers = TimerScheduler(service, clock)
     app = _bolt_app(settings)
