@@ -19,7 +19,7 @@ timers cannot sit on 1,000 hotfixes (the issue's wording); they sit on ceil(10,0
 so each must produce one REMINDED event, its Slack "announce" job, and re-arm its next round.
 
 Figures.
-  arm       10,000 timer_store.arm_many calls, one transaction per hotfix (a use case arms inside its own unit).
+  arm       10,000 timer_store.arm_many calls, one transaction per hotfix (a use case arms inside its unit).
   reload    build(settings, config) + TimerScheduler.start() until the first tick has run and the scheduler
             has scheduled its next wake-up, with 10,000 pending timers: in process, and from spawning a fresh
             interpreter (`bench/timers.py --child-reload`, i.e. including imports).
@@ -179,7 +179,8 @@ def add_hotfixes(engine, config) -> list[tuple[int, Stage]]:
 
 
 def arm_all(engine, incidents: list[tuple[int, Stage]]) -> tuple[float, int]:
-    """10,000 arm_many() calls of one timer each, one transaction per hotfix; each timer due 1-30 days out (none fires by itself)."""
+    """10,000 arm_many() calls of one timer each, one transaction per hotfix; each timer due 1-30 days out
+    (none fires by itself)."""
     now, armed = datetime.now(UTC), 0
     started = time.perf_counter()
     for i, (number, _stage) in enumerate(incidents):

@@ -8,7 +8,7 @@ import re
 import sys
 from datetime import UTC, datetime
 
-# Slack tokens (bot, app, user, refresh), and credentials inside URLs (user:password@, or a token alone as user@).
+# Slack tokens (bot, app, user, refresh), and credentials inside URLs (user:password@, or a token as user@).
 _SLACK_TOKENS = re.compile(r"xox[abeoprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
 _CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^/@\s]+@")
 _STANDARD = set(vars(logging.makeLogRecord({})))
@@ -23,7 +23,7 @@ _LIBRARY_NOISE = (
 
 
 def redact(text: str) -> str:
-    """The text with every Slack token and every credential in a URL hidden, safe for a log, Slack or a terminal."""
+    """The text with every Slack token and every credential in a URL hidden: safe to log or show."""
     return _CREDENTIALS_IN_URL.sub("***@", _SLACK_TOKENS.sub("[redacted]", text))
 
 

@@ -149,10 +149,11 @@ def test_an_unknown_key_is_named_as_unknown(tmp_path: Path) -> None:
 
 
 def test_an_unknown_key_in_a_repo_is_named_as_unknown(tmp_path: Path) -> None:
-    message = config_problem(tmp_path, EXAMPLE.replace('main = "main"', 'main = "main"\nhelth_url = "https://x/health"'))
+    misspelt = EXAMPLE.replace('main = "main"', 'main = "main"\nhelth_url = "https://x/health"')
+    message = config_problem(tmp_path, misspelt)
 
-    assert message.endswith("[repos[0]] helth_url is not a setting hotfix-bot knows; check its spelling against "
-                            "the README.")
+    assert message.endswith("[repos[0]] helth_url is not a setting hotfix-bot knows; check its spelling "
+                            "against the README.")
 
 
 def test_a_misspelt_key_is_named_not_just_the_one_it_leaves_missing(tmp_path: Path) -> None:

@@ -229,8 +229,9 @@ class GitOps:
             known = self._mirrors.get(spec.name)
             if known is not None and known.url == spec.url:
                 return known
-            lock = known.lock if known is not None else threading.RLock()  # the same path: one git at a time in it
-            mirror = Mirror(spec.name, spec.url, self.workdir / f"{spec.name}.git", self._env, self._timeout, lock)
+            path = self.workdir / f"{spec.name}.git"
+            lock = known.lock if known is not None else threading.RLock()  # one git at a time in path
+            mirror = Mirror(spec.name, spec.url, path, self._env, self._timeout, lock)
             self._mirrors[spec.name] = mirror
             return mirror
 

@@ -44,7 +44,7 @@ class ErrorReplies:
         self._messengers.submit(self._tell_and_count, client, body, escape(text))
 
     def wait_until_told(self, timeout: float = 5.0) -> bool:
-        """True once every refusal handed to tell() has been sent (tests and the demo read them right after)."""
+        """True once every refusal handed to tell() has been sent (tests read them right after)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._count_lock:

@@ -46,8 +46,8 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
-    # One writer at a time per SQLite file anyway; queueing this engine's writers on a lock wakes the next one the
-    # moment the last commits, where SQLite's busy handler would sleep in 1-100 ms steps.
+    # One writer at a time per SQLite file anyway; queueing this engine's writers on a lock wakes the next one
+    # the moment the last commits, where SQLite's busy handler would sleep in 1-100 ms steps.
     return engine.execution_options(**{WRITER_LOCK: threading.RLock()})
 
 
