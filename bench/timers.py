@@ -7,19 +7,19 @@ Run: .venv/bin/python bench/timers.py [--reps 3] [--replicas 1] [--profile]
   --profile       cProfile one fire_due_timers() of 1,000 overdue timers and print the top functions
 
 Everything goes through the bot's own code: hotfixes are inserted with HotfixStore.add, timers with
-timer_store.arm in transactions, the bot is assembled by bot.wiring.build, and the real TimerScheduler
+timer_store.arm_many in transactions, the bot is assembled by bot.wiring.build, and the real TimerScheduler
 (APScheduler BackgroundScheduler, real SystemClock) fires the timers. The Slack and git job runners are never
 started and Slack points at a dead port: the reminders' Slack jobs queue up in the jobs table, where they are
 counted to check that every due timer reminded exactly once.
 
-Shape. arm() keeps at most ONE pending timer per (hotfix, kind) and there are 7 kinds, so 10,000 pending
+Shape. arm_many() keeps at most ONE pending timer per (hotfix, kind) and there are 7 kinds, so 10,000 pending
 timers cannot sit on 1,000 hotfixes (the issue's wording); they sit on ceil(10,000 / 7) = 1,429, 7 each. The
 1,000 timers due together are on 1,000 distinct hotfixes, each of the kind that is live in the hotfix's stage
 (approval escalation while awaiting approval, review overdue in review, monitoring check-in while monitoring),
 so each must produce one REMINDED event, its Slack "announce" job, and re-arm its next round.
 
 Figures.
-  arm       10,000 timer_store.arm calls, one transaction per hotfix (a use case arms inside its own unit).
+  arm       10,000 timer_store.arm_many calls, one transaction per hotfix (a use case arms inside its unit).
   reload    build(settings, config) + TimerScheduler.start() until the first tick has run and the scheduler
             has scheduled its next wake-up, with 10,000 pending timers: in process, and from spawning a fresh
             interpreter (`bench/timers.py --child-reload`, i.e. including imports).
@@ -179,7 +179,8 @@ def add_hotfixes(engine, config) -> list[tuple[int, Stage]]:
 
 
 def arm_all(engine, incidents: list[tuple[int, Stage]]) -> tuple[float, int]:
-    """10,000 arm() calls, one transaction per hotfix; each timer due 1-30 days out (none fires by itself)."""
+    """10,000 arm_many() calls of one timer each, one transaction per hotfix; each timer due 1-30 days out
+    (none fires by itself)."""
     now, armed = datetime.now(UTC), 0
     started = time.perf_counter()
     for i, (number, _stage) in enumerate(incidents):
@@ -188,7 +189,7 @@ def arm_all(engine, incidents: list[tuple[int, Stage]]) -> tuple[float, int]:
                 if armed == TIMERS:
                     break
                 due = now + timedelta(days=1 + (i * len(KINDS) + k) % 30, seconds=i)
-                timer_store.arm(session, hotfix_id=number, kind=kind, due_at=due, now=now)
+                timer_store.arm_many(session, [timer_store.Arm(number, kind, due)], now=now)
                 armed += 1
     return time.perf_counter() - started, armed
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot import logs
-from bot.config import ConfigError, database_url, load_config, load_environment
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, database_url, load_config, load_environment
 
 log = logging.getLogger("bot")
 
@@ -145,17 +145,15 @@ def check_remotes(settings, config) -> None:
     unreachable is a warning: an incident bot that will not start during a network blip helps nobody, and its
     git steps retry until the remote is back."""
     from bot.git.errors import GitOpError, RemoteUnavailable
-    from bot.git.mirror import redact
     from bot.git.ops import GitOps
 
     git = GitOps(settings.workdir, network_timeout=REMOTE_CHECK_SECONDS)
-    for repo in config.repos:
-        spec = repo.spec()
+    for spec in config.repos:
         try:
             tag = git.production_tag(spec)
         except RemoteUnavailable as down:
             log.warning("repo %s: can't reach %s (%s); starting anyway, its git steps retry until it is back",
-                        spec.name, redact(spec.url), down.detail)
+                        spec.name, logs.redact(spec.url), down.detail)
             continue
         except GitOpError as refused:
             raise ConfigError(f"[[repos]] {spec.name}: {refused}") from None
@@ -291,7 +289,7 @@ def _existing_database(url: str):
     if parsed.get_backend_name() == "sqlite" and path not in (None, "", ":memory:"):
         if not Path(path).is_file():
             raise ConfigError(f"there is no database at {path}; set DATABASE_URL to the one `hotfix-bot serve` "
-                              "uses (default sqlite:///hotfix.db, relative to where it runs).")
+                              f"uses (default {DEFAULT_DATABASE_URL}, relative to where it runs).")
     return make_engine(url)
 
 

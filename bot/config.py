@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -71,15 +72,12 @@ class SlackSection(_Strict):
         return value
 
 
-class RepoSection(_Strict):
+@pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class RepoSection(RepoSpec):
+    """A [[repos]] entry: the domain's RepoSpec, with the checks a config file needs on top."""
+
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     url: str = Field(min_length=1, repr=False)  # may carry credentials
-    flow: Flow = Flow.PRODUCTION_TAG
-    production_tag: str = "v*"
-    main: str = "main"
-    merge_back: tuple[str, ...] = ("main", "develop")
-    health_url: str | None = Field(default=None, repr=False)  # may carry a token
-    version_url: str | None = Field(default=None, repr=False)
 
     @field_validator("health_url", "version_url")
     @classmethod
@@ -87,10 +85,6 @@ class RepoSection(_Strict):
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError('write it as a full http:// or https:// URL, e.g. "https://payments.example.com/health"')
         return value
-
-    def spec(self) -> RepoSpec:
-        return RepoSpec(self.name, self.url, self.flow, self.production_tag, self.main, self.merge_back,
-                        self.health_url, self.version_url)
 
 
 class ApprovalsSection(_Strict):
@@ -215,7 +209,7 @@ class HotfixConfig(_Strict):
         return Policy(approvals, TimeTargets(**self.timers.model_dump()))
 
     def repo(self, name: str) -> RepoSpec:
-        return next(r.spec() for r in self.repos if r.name == name)
+        return next(r for r in self.repos if r.name == name)
 
     @property
     def repo_names(self) -> tuple[str, ...]:
@@ -311,14 +305,18 @@ def _required(env: Mapping[str, str], name: str, where: str) -> str:
     return value
 
 
+# A key no section knows: in a model, and in a dataclass section such as [[repos]].
+_UNKNOWN_KEY = ("extra_forbidden", "unexpected_keyword_argument")
+
+
 def _first_problem(err: ValidationError) -> str:
     # A misspelt key also leaves the right one missing: name the misspelling, it is the one to fix.
-    problem = sorted(err.errors(), key=lambda p: p["type"] != "extra_forbidden")[0]
+    problem = sorted(err.errors(), key=lambda p: p["type"] not in _UNKNOWN_KEY)[0]
     where = _toml_location(problem["loc"])
     message = problem["msg"].removeprefix("Value error, ").rstrip(".")
     if problem["type"] == "missing":
         return f"{where} is missing; see hotfix.example.toml."
-    if problem["type"] == "extra_forbidden":
+    if problem["type"] in _UNKNOWN_KEY:
         return f"{where} is not a setting hotfix-bot knows; check its spelling against the README."
     return f"{where}: {message}." if where else f"{message}."
 

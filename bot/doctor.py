@@ -8,9 +8,11 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -18,8 +20,9 @@ from bot.config import ConfigError, HotfixConfig, Settings, database_url, load_c
 from bot.domain.policy import REVIEWER, Severity, role_label
 from bot.domain.repo import RepoSpec
 from bot.git.errors import GitOpError, RemoteUnavailable
-from bot.git.mirror import redact
 from bot.git.ops import GitOps
+from bot.logs import redact
+from bot.store.migrations import alembic_config
 
 GIT_TIMEOUT_SECONDS = 60.0
 SLACK_TIMEOUT_SECONDS = 10
@@ -74,7 +77,7 @@ def all_checks(env: Mapping[str, str], *, socket_mode: bool) -> Generator[Check,
     else:
         yield check_approvals(config)
         for repo in config.repos:
-            yield from check_repo(repo.spec())
+            yield from check_repo(repo)
     try:
         yield check_database(database_url(env))
     except ConfigError as problem:
@@ -257,13 +260,6 @@ def _sqlite_to_be_created(shown: str, path: Path) -> Check:
 def _migration_state(engine: Engine, shown: str) -> Check:
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
-        try:
-            from alembic.runtime.migration import MigrationContext
-            from alembic.script import ScriptDirectory
-
-            from bot.store.migrations import alembic_config
-        except ImportError:  # no migrations in this version: the tables themselves must be there
-            return _tables_state(connection, shown)
         current = set(MigrationContext.configure(connection).get_current_heads())
         heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     if current == heads:
@@ -271,16 +267,6 @@ def _migration_state(engine: Engine, shown: str) -> Check:
     found = ", ".join(sorted(current)) or "none"
     return Check(False, f"Database {shown}: at revision {found}, this version needs {', '.join(sorted(heads))}",
                  "`hotfix-bot serve` migrates it on start, keeping every row")
-
-
-def _tables_state(connection, shown: str) -> Check:
-    from sqlmodel import SQLModel
-
-    missing = sorted(set(SQLModel.metadata.tables) - set(inspect(connection).get_table_names()))
-    if missing:
-        return Check(False, f"Database {shown}: tables missing ({', '.join(missing)})",
-                     "`hotfix-bot serve` creates them on start")
-    return Check(True, f"Database {shown} reachable, every table present")
 
 
 def _first_line(err: Exception) -> str:

@@ -8,8 +8,9 @@ import re
 import sys
 from datetime import UTC, datetime
 
-# Slack tokens (bot, app, user, refresh) and credentials inside URLs.
-_SECRETS = re.compile(r"xox[abeoprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|(?<=://)[^/@\s:]+:[^/@\s]+(?=@)")
+# Slack tokens (bot, app, user, refresh), and credentials inside URLs (user:password@, or a token as user@).
+_SLACK_TOKENS = re.compile(r"xox[abeoprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
+_CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^/@\s]+@")
 _STANDARD = set(vars(logging.makeLogRecord({})))
 OWN_LOGGER = "bot"
 # Library lines, by logger and start of message, that say nothing the bot's own lines don't say better.
@@ -22,7 +23,8 @@ _LIBRARY_NOISE = (
 
 
 def redact(text: str) -> str:
-    return _SECRETS.sub("[redacted]", text)
+    """The text with every Slack token and every credential in a URL hidden: safe to log or show."""
+    return _CREDENTIALS_IN_URL.sub("***@", _SLACK_TOKENS.sub("[redacted]", text))
 
 
 class OwnLinesFilter(logging.Filter):

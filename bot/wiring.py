@@ -23,7 +23,7 @@ from bot.metrics import Metrics
 from bot.scheduling.retention import PRUNE_EVERY, RetentionSchedule
 from bot.scheduling.scheduler import TimerScheduler
 from bot.service.runner import JobRunner
-from bot.slack import errors
+from bot.slack.errors import ErrorReplies
 from bot.slack.delivery import SlackDelivery
 from bot.slack.handlers import register_all
 from bot.store import gauges
@@ -45,12 +45,13 @@ class Bot:
     leadership: Leadership | None = None
     retention: RetentionSchedule | None = None
     mirrors: MirrorRefresher | None = None
+    error_replies: ErrorReplies = field(default_factory=ErrorReplies)
 
     def reload(self, config: HotfixConfig) -> None:
         """A changed hotfix.toml (SIGHUP): new decisions follow it; what hotfixes already recorded stays."""
         self.config = config
         self.service.policy = config.policy()
-        self.service.repos = {r.name: r.spec() for r in config.repos}
+        self.service.repos = {r.name: r for r in config.repos}
         self.delivery.configure(config.slack)
         self.retention.keep = config.retention.keep
         if self.mirrors:
@@ -70,6 +71,7 @@ class Bot:
     def stop(self) -> None:
         if self.leadership:
             self.leadership.stop()
+        self.error_replies.stop()
         self.engine.dispose()
 
     def _run_workers(self) -> None:
@@ -103,11 +105,12 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     create_schema(engine)
     wakers: dict[str, Callable[[], None]] = {}
     metrics = Metrics()
-    service = HotfixService(engine, config.policy(), {r.name: r.spec() for r in config.repos}, clock,
+    service = HotfixService(engine, config.policy(), {r.name: r for r in config.repos}, clock,
                             wake=lambda queue: wakers[queue]() if queue in wakers else None, metrics=metrics)
     timers = TimerScheduler(service, clock)
     app = _bolt_app(settings)
-    errors.register(app)
+    error_replies = ErrorReplies()
+    error_replies.register(app)
     register_all(app, service)
     delivery = SlackDelivery(service, _web_client(settings, timeout=10), config.slack, metrics)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
@@ -123,7 +126,7 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     wakers.update({queue: runner.wake for queue, runner in runners.items()}, **{TIMERS: timers.wake})
     retention = RetentionSchedule(engine, clock, keep=config.retention.keep, every=prune_every)
     bot = Bot(settings, config, engine, service, app, timers, runners, delivery, metrics=metrics,
-              retention=retention, mirrors=mirrors)
+              retention=retention, mirrors=mirrors, error_replies=error_replies)
     metrics.watch(is_leader=lambda: bot.role == "leader",
                   database=lambda: gauges.read(engine, now=clock.now(), queues=runners))
     return bot

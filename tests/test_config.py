@@ -148,6 +148,14 @@ def test_an_unknown_key_is_named_as_unknown(tmp_path: Path) -> None:
     assert "[slack] chanel" in message and "not a setting" in message and "spelling" in message
 
 
+def test_an_unknown_key_in_a_repo_is_named_as_unknown(tmp_path: Path) -> None:
+    misspelt = EXAMPLE.replace('main = "main"', 'main = "main"\nhelth_url = "https://x/health"')
+    message = config_problem(tmp_path, misspelt)
+
+    assert message.endswith("[repos[0]] helth_url is not a setting hotfix-bot knows; check its spelling "
+                            "against the README.")
+
+
 def test_a_misspelt_key_is_named_not_just_the_one_it_leaves_missing(tmp_path: Path) -> None:
     """`chanel` instead of `channel`: the person must learn which line of their file is wrong."""
     message = config_problem(tmp_path, EXAMPLE.replace('channel = "C0HOTFIX"', 'chanel = "C0HOTFIX"'))

@@ -22,7 +22,6 @@ from bot.domain.hotfix import EventKind
 from bot.domain.naming import InvalidName, validate_issue_id
 from bot.domain.policy import Severity
 from bot.domain.timers import TimerKind
-from bot.slack import errors
 from bot.slack.errors import SORRY
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.store.db import reading
@@ -393,7 +392,7 @@ def test_any_click_is_acknowledged_and_breaks_nothing(driver: Driver, watch: Wat
             assert (answer.status, answer.body) == (200, ""), answer
         else:  # Bolt's answer when no listener has this action_id; Slack shows the click as failed, rightly
             assert answer.status == 404, answer
-        assert errors.wait_until_told()  # refusals are sent just after the answer
+        assert driver.bot.error_replies.wait_until_told()  # refusals are sent just after the answer
         refusals = [c for c in watch.new_calls() if c.method == "chat.postEphemeral"]
         assert all(c["user"] == user and c["channel"] == hotfix.channel for c in refusals), refusals
         watch.check()

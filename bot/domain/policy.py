@@ -76,9 +76,6 @@ class ApprovalPolicy:
         done = set(taken)
         return next((r for r in self.required[severity] if r not in done and self.holds(user_id, r)), None)
 
-    def may_decide(self, user_id: str, severity: Severity) -> bool:
-        return any(self.holds(user_id, role) for role in self.required[severity])
-
 
 @dataclass(frozen=True)
 class TimeTargets:

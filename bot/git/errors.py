@@ -20,12 +20,10 @@ _MAX_FILES_SHOWN = 10
 
 
 class GitOpError(Exception):
-    retryable = False
+    pass
 
 
 class RemoteUnavailable(GitOpError):
-    retryable = True
-
     def __init__(self, repo: str, detail: str) -> None:
         self.repo = repo
         self.detail = detail

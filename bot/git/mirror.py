@@ -14,6 +14,7 @@ from pathlib import Path
 import git
 
 from bot.git.errors import GitOpError, remote_failure
+from bot.logs import redact
 
 _FETCH_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _MIRROR_CONFIG = {
@@ -31,16 +32,6 @@ _REF_RECORD_END = "\x01"
 _PARTIAL_FILTER = "blob:none"
 _FILTER_IGNORED = "filtering not recognized by server"
 _LOOSE_OBJECT = re.compile(r"[0-9a-f]{38}(?:[0-9a-f]{24})?")
-_CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^/@\s]+@")
-
-_locks: dict[Path, threading.RLock] = {}
-_locks_guard = threading.Lock()
-
-
-def lock_for(path: Path) -> threading.RLock:
-    with _locks_guard:
-        return _locks.setdefault(path, threading.RLock())
-
 
 @dataclass(frozen=True)
 class Rejection:
@@ -65,10 +56,6 @@ class Snapshot:
     tags: list[TagRecord]
 
 
-def redact(text: str) -> str:
-    return _CREDENTIALS_IN_URL.sub("***@", text)
-
-
 def lost_race(rejections: list[Rejection]) -> bool:
     culprits = [r for r in rejections if r.reason != _ATOMIC_BYSTANDER]
     return bool(culprits) and all(r.lost_race for r in culprits)
@@ -81,11 +68,12 @@ def first_culprit(rejections: list[Rejection]) -> Rejection:
 class Mirror:
     """A bare repository under the bot's workdir that follows one remote's branches and tags."""
 
-    def __init__(self, name: str, url: str, path: Path, env: dict[str, str], timeout: float) -> None:
+    def __init__(self, name: str, url: str, path: Path, env: dict[str, str], timeout: float,
+                 lock: threading.RLock) -> None:
         self.name = name
         self.url = url
         self.path = path
-        self.lock = lock_for(path)
+        self.lock = lock  # shared with the mirror this one replaces, as both work in path
         self._env = env
         self._timeout = timeout
         self._git: git.Git | None = None

@@ -226,11 +226,13 @@ class GitOps:
 
     def _mirror(self, spec: RepoSpec) -> Mirror:
         with self._mirrors_guard:
-            mirror = self._mirrors.get(spec.name)
-            if mirror is None or mirror.url != spec.url:
-                path = self.workdir / f"{spec.name}.git"
-                mirror = Mirror(spec.name, spec.url, path, self._env, self._timeout)
-                self._mirrors[spec.name] = mirror
+            known = self._mirrors.get(spec.name)
+            if known is not None and known.url == spec.url:
+                return known
+            path = self.workdir / f"{spec.name}.git"
+            lock = known.lock if known is not None else threading.RLock()  # one git at a time in path
+            mirror = Mirror(spec.name, spec.url, path, self._env, self._timeout, lock)
+            self._mirrors[spec.name] = mirror
             return mirror
 
 

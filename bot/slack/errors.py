@@ -18,46 +18,50 @@ log = logging.getLogger(__name__)
 SORRY = "Sorry, that failed on our side and nothing was changed. Try again in a minute; the error is logged."
 
 
-def register(app: App) -> None:
-    @app.error
-    def on_error(error: Exception, body: dict, client: WebClient) -> BoltResponse:
-        if isinstance(error, Refused):
-            tell(client, body, str(error))
-        else:
-            log.error("unhandled error for %s: %r", body.get("type", "request"), error, exc_info=error)
-            tell(client, body, SORRY)
-        return BoltResponse(status=200, body="")  # acknowledged: the person has been told what happened
+class ErrorReplies:
+    """Registered as the app's error handler; owns the threads that send the replies."""
 
+    def __init__(self, senders: int = 4) -> None:
+        self._messengers = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="tell")
+        self._count_lock = threading.Lock()
+        self._sent = 0
+        self._done = 0
 
-_messengers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tell")
-_count_lock = threading.Lock()
-_counts = {"sent": 0, "done": 0}
+    def register(self, app: App) -> None:
+        @app.error
+        def on_error(error: Exception, body: dict, client: WebClient) -> BoltResponse:
+            if isinstance(error, Refused):
+                self.tell(client, body, str(error))
+            else:
+                log.error("unhandled error for %s: %r", body.get("type", "request"), error, exc_info=error)
+                self.tell(client, body, SORRY)
+            return BoltResponse(status=200, body="")  # acknowledged: the person has been told what happened
 
+    def tell(self, client: WebClient, body: dict, text: str) -> None:
+        """Sent after Slack has its answer: the refusal must not hold up the acknowledgement."""
+        with self._count_lock:
+            self._sent += 1
+        self._messengers.submit(self._tell_and_count, client, body, escape(text))
 
-def tell(client: WebClient, body: dict, text: str) -> None:
-    """Sent after Slack has its answer: the refusal must not hold up the acknowledgement."""
-    with _count_lock:
-        _counts["sent"] += 1
-    _messengers.submit(_tell_and_count, client, body, escape(text))
+    def wait_until_told(self, timeout: float = 5.0) -> bool:
+        """True once every refusal handed to tell() has been sent (tests read them right after)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._count_lock:
+                if self._done >= self._sent:
+                    return True
+            time.sleep(0.01)
+        return False
 
+    def stop(self) -> None:
+        self._messengers.shutdown(wait=False)
 
-def wait_until_told(timeout: float = 5.0) -> bool:
-    """True once every refusal handed to tell() has been sent (tests and the demo read them right after)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with _count_lock:
-            if _counts["done"] >= _counts["sent"]:
-                return True
-        time.sleep(0.01)
-    return False
-
-
-def _tell_and_count(client: WebClient, body: dict, text: str) -> None:
-    try:
-        _tell(client, body, text)
-    finally:
-        with _count_lock:
-            _counts["done"] += 1
+    def _tell_and_count(self, client: WebClient, body: dict, text: str) -> None:
+        try:
+            _tell(client, body, text)
+        finally:
+            with self._count_lock:
+                self._done += 1
 
 
 def _tell(client: WebClient, body: dict, text: str) -> None:

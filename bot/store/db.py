@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -15,10 +14,7 @@ from bot.store import tables  # noqa: F401  (registers the tables)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READ_ONLY = "hotfix_read_only"
-
-# One writer at a time per SQLite file anyway; queueing this process's writers on a lock wakes the next one the
-# moment the last commits, where SQLite's busy handler would sleep in 1-100 ms steps.
-_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+WRITER_LOCK = "hotfix_writer_lock"
 
 
 def make_engine(url: str) -> Engine:
@@ -50,8 +46,9 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
-    _sqlite_writers[engine] = threading.RLock()
-    return engine
+    # One writer at a time per SQLite file anyway; queueing this engine's writers on a lock wakes the next one
+    # the moment the last commits, where SQLite's busy handler would sleep in 1-100 ms steps.
+    return engine.execution_options(**{WRITER_LOCK: threading.RLock()})
 
 
 def create_schema(engine: Engine) -> None:
@@ -84,4 +81,4 @@ def reading(engine: Engine) -> Iterator[Session]:
 
 
 def _one_writer(engine: Engine) -> AbstractContextManager:
-    return _sqlite_writers.get(engine) or nullcontext()
+    return engine.get_execution_options().get(WRITER_LOCK) or nullcontext()

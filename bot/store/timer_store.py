@@ -22,10 +22,6 @@ class Arm:
     round: int = 1
 
 
-def arm(session: Session, *, hotfix_id: int, kind: TimerKind, due_at: datetime, now: datetime, round: int = 1) -> None:
-    arm_many(session, [Arm(hotfix_id, kind, due_at, round)], now=now)
-
-
 def arm_many(session: Session, arms: list[Arm], *, now: datetime) -> None:
     """At most one pending timer per hotfix and kind: arming again replaces it. One UPDATE, one bulk insert."""
     if not arms:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.http import make_server
-from bot.slack import errors
 from bot.store import jobs
 from bot.wiring import Bot
 from bot.standins import payloads
@@ -143,7 +142,7 @@ class Driver:
         return [m.get("text", "") for m in self.slack.thread(hotfix.channel, hotfix.ts)]
 
     def ephemerals(self, user: str) -> list[str]:
-        assert errors.wait_until_told(), "refusals still being sent after 5 s"
+        assert self.bot.error_replies.wait_until_told(), "refusals still being sent after 5 s"
         return [c["text"] for c in self.slack.calls_to("chat.postEphemeral", user=user)]
 
     def _busy(self) -> bool:
