@@ -142,7 +142,8 @@ def test_sigterm_while_slack_is_down_stops_serve_at_once_and_quietly(
     slack_down: tuple[subprocess.Popen, Path]
 ) -> None:
     bot, log = slack_down
-    time.sleep(2)  # into the back-off: a wait, or a try under way
+    eventually(lambda: "can't reach Slack" in log.read_text(), timeout=30)
+    time.sleep(0.5)  # into the back-off: a wait, or a try under way
 
     started = time.monotonic()
     bot.terminate()
