@@ -31,6 +31,15 @@ def reviewed(driver: Driver, engineer: Clone, hotfix: Posted, branch: str = BRAN
     return head
 
 
+def tagged(driver: Driver, remote: Remote, tmp_path: Path) -> Posted:
+    """Approved, reviewed and tagged: monitoring has just started."""
+    hotfix = approved(driver)
+    reviewed(driver, remote.clone(tmp_path / "engineer"), hotfix)
+    driver.click("Tag & deploy", hotfix, user="UDEV")
+    driver.settle()
+    return hotfix
+
+
 def monitored(driver: Driver, clock: ManualClock, span: timedelta = timedelta(minutes=30)) -> None:
     """The monitoring window runs its course (Stable merges back only after it); its reminders are posted."""
     clock.advance(span)
@@ -246,13 +255,8 @@ def test_review_sla_reminds_the_reviewers_at_half_time_and_when_overdue(
 def test_the_end_of_monitoring_asks_stable_or_roll_back_in_the_thread_until_answered(
     driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock
 ) -> None:
-    hotfix = approved(driver)
-    reviewed(driver, remote.clone(tmp_path / "engineer"), hotfix)
-    driver.click("Tag & deploy", hotfix, user="UDEV")
-    driver.settle()
-    clock.advance(timedelta(minutes=30))
-    driver.bot.service.fire_due_timers()
-    driver.settle()
+    hotfix = tagged(driver, remote, tmp_path)
+    monitored(driver, clock)
     question = driver.slack.thread(hotfix.channel, hotfix.ts)[-1]
     assert question["text"] == ("⏰ <@UDEV>: the monitoring window of HF-1 (`v1.10.1`) is over. "
                                 "Press Stable or Roll back.")

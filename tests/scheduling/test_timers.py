@@ -18,7 +18,7 @@ from bot.store.tables import TimerRow
 from bot.wiring import build
 from tests.support.driver import Driver, eventually, find_button
 from tests.support.gitrepos import Remote
-from tests.test_procedure import BRANCH, approved, reviewed
+from tests.test_procedure import BRANCH, approved, monitored, tagged
 
 
 def reminders_in(driver: Driver, hotfix) -> list[str]:
@@ -139,14 +139,8 @@ def test_after_downtime_only_the_latest_reminder_of_the_review_is_posted_and_sen
 def test_after_downtime_the_end_of_monitoring_is_posted_without_the_check_ins_before_it(
     driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock
 ) -> None:
-    hotfix = approved(driver)
-    reviewed(driver, remote.clone(tmp_path / "engineer"), hotfix)
-    driver.click("Tag & deploy", hotfix, user="UDEV")
-    driver.settle()
-
-    clock.advance(timedelta(minutes=45))
-    driver.bot.service.fire_due_timers()
-    driver.settle()
+    hotfix = tagged(driver, remote, tmp_path)
+    monitored(driver, clock, timedelta(minutes=45))
     assert reminders_in(driver, hotfix) == [
         "⏰ <@UDEV>: the monitoring window of HF-1 (`v1.10.1`) is over. Press Stable or Roll back."]
 

@@ -9,19 +9,14 @@ from bot.service.clock import ManualClock
 from bot.standins import payloads
 from tests.support.driver import Driver, find_button
 from tests.support.gitrepos import Remote
-from tests.test_procedure import approved, reviewed
+from tests.test_procedure import approved, monitored, tagged
 
 
 def test_a_monitoring_check_in_comes_once_in_the_thread_and_looks_fine_answers_it(
     driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock
 ) -> None:
-    hotfix = approved(driver)
-    reviewed(driver, remote.clone(tmp_path / "engineer"), hotfix)
-    driver.click("Tag & deploy", hotfix, user="UDEV")
-    driver.settle()
-    clock.advance(timedelta(minutes=10))
-    driver.bot.service.fire_due_timers()
-    driver.settle()
+    hotfix = tagged(driver, remote, tmp_path)
+    monitored(driver, clock, timedelta(minutes=10))
 
     check_in = driver.slack.thread(hotfix.channel, hotfix.ts)[-1]
     assert check_in["text"] == "⏰ <@UDEV>: HF-1 monitoring check-in: are error rates and latency normal?"
