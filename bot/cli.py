@@ -170,7 +170,8 @@ def _opened(settings, config):
     from bot import wiring
 
     try:
-        return wiring.build(settings, config)
+        retry = float(os.environ.get("HOTFIX_LEADER_RETRY_SECONDS", "3"))
+        return wiring.build(settings, config, leader_retry_seconds=retry)
     except (SQLAlchemyError, OSError) as err:
         raise ConfigError(f"can't open the database {_shown(settings.database_url)}: {_first_line(err)}; check "
                           "DATABASE_URL, that the server is up and accepts this host, and the credentials.") from None
@@ -259,7 +260,7 @@ def _stats(args: argparse.Namespace) -> int:
 
     from bot.domain.durations import parse_duration
     from bot.report import configured_targets
-    from bot.service.statistics import hotfix_stats
+    from bot.store.statistics import hotfix_stats
     from bot.stats_report import render
 
     try:

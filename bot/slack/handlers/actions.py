@@ -8,22 +8,23 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.hotfix import Hotfix
-from bot.service.hotfixes import HotfixService
 from bot.slack import replies, views
+from bot.slack.handlers.uses import UseCases
 from bot.slack.ids import ActionId, CallbackId
 
 SNOOZES = {ActionId.SNOOZE_30M: timedelta(minutes=30), ActionId.SNOOZE_1H: timedelta(hours=1)}
 
 
-def register(app: App, service: HotfixService) -> None:
+def register(app: App, uses: UseCases) -> None:
+    people = uses.people
     steps: dict[ActionId, Callable[..., Hotfix]] = {
-        ActionId.APPROVE: service.approve,
-        ActionId.READY_FOR_REVIEW: service.ready_for_review,
-        ActionId.TAG_AND_DEPLOY: service.tag_and_deploy,
-        ActionId.ROLL_BACK: service.roll_back,
-        ActionId.MERGED_BY_HAND: service.merged_by_hand,
-        ActionId.CLOSE: service.close,
-        ActionId.RETRY: service.retry,
+        ActionId.APPROVE: people.approve,
+        ActionId.READY_FOR_REVIEW: people.ready_for_review,
+        ActionId.TAG_AND_DEPLOY: people.tag_and_deploy,
+        ActionId.ROLL_BACK: people.roll_back,
+        ActionId.MERGED_BY_HAND: people.merged_by_hand,
+        ActionId.CLOSE: people.close,
+        ActionId.RETRY: people.retry,
     }
 
     def on_step_clicked(ack: Ack, body: dict, action: dict) -> None:
@@ -37,17 +38,17 @@ def register(app: App, service: HotfixService) -> None:
     def on_stable_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
         key, user_id = action.get("value", ""), body["user"]["id"]
-        if early := service.check_stable(key, user_id=user_id):  # an on-call lead, before the window is over
+        if early := people.check_stable(key, user_id=user_id):  # an on-call lead, before the window is over
             client.views_open(trigger_id=body["trigger_id"],
                               view=views.reason_modal(early, CallbackId.END_MONITORING_EARLY))
         else:
-            service.mark_stable(key, user_id=user_id)
+            people.mark_stable(key, user_id=user_id)
 
     # These ask something first, in a modal; the rules are checked before it opens and again on submit.
     modals: dict[ActionId, tuple[Callable[..., Hotfix], Callable[[Hotfix], object]]] = {
-        ActionId.REJECT: (service.check_may_reject, lambda h: views.reason_modal(h, CallbackId.REJECT)),
-        ActionId.REQUEST_CHANGES: (service.check_may_review, lambda h: views.reason_modal(h, CallbackId.REQUEST_CHANGES)),
-        ActionId.APPROVE_REVIEW: (service.check_may_review, views.review_modal),
+        ActionId.REJECT: (people.check_may_reject, lambda h: views.reason_modal(h, CallbackId.REJECT)),
+        ActionId.REQUEST_CHANGES: (people.check_may_review, lambda h: views.reason_modal(h, CallbackId.REQUEST_CHANGES)),
+        ActionId.APPROVE_REVIEW: (people.check_may_review, views.review_modal),
     }
 
     def on_modal_step_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
@@ -62,7 +63,7 @@ def register(app: App, service: HotfixService) -> None:
     def on_snooze_clicked(ack: Ack, body: dict, action: dict) -> None:
         ack()
         key, _, kind = action.get("value", "").partition("|")
-        service.snooze(key, kind, user_id=body["user"]["id"], by=SNOOZES[ActionId(action["action_id"])])
+        people.snooze(key, kind, user_id=body["user"]["id"], by=SNOOZES[ActionId(action["action_id"])])
 
     for snooze in SNOOZES:
         app.action(snooze)(on_snooze_clicked)
@@ -72,5 +73,5 @@ def register(app: App, service: HotfixService) -> None:
         ack()
         key, _, _ = action.get("value", "").partition("|")
         user = body["user"]["id"]
-        hotfix = service.looks_fine(key, user_id=user)
-        respond(replace_original=True, **replies.check_in_answered(hotfix, user, service.clock.now()).as_kwargs())
+        hotfix = people.looks_fine(key, user_id=user)
+        respond(replace_original=True, **replies.check_in_answered(hotfix, user, uses.clock.now()).as_kwargs())
