@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain import failures
 from bot.domain.deploy import live_at
 from bot.domain.durations import format_duration
 from bot.domain.hotfix import Event, EventKind, Hotfix
@@ -292,7 +293,7 @@ def _said(event: Event, style: Style, secret: bool) -> str | None:
         case EventKind.MERGE_CONFLICT:
             return f"Merge into {style.code(detail['target'])} conflicted"
         case EventKind.STEP_FAILED:
-            return f"A step failed: {style.text(detail.get('message', ''))}"
+            return f"A step failed: {style.text(failures.describe(detail))}"
         case EventKind.CLOSED:
             reason = f": “{style.text(detail['reason'])}”" if detail.get("reason") else ""
             return f"Closed by {who}{reason}"

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
+from bot.domain.failures import PRESS_RETRY, RETRYING
 from bot.domain.hotfix import Hotfix
 from bot.domain.repo import RepoSpec
 from bot.git.errors import BranchMoved, GitOpError, MergeConflict, RefNotFound, RemoteUnavailable
@@ -116,13 +117,13 @@ class GitWorker:
         except RemoteUnavailable as down:
             failure = "remote_unavailable"
             if attempt == 1:
-                self.reports.report_failure(job.hotfix, f"{down} Retrying until it is back.")
+                self.reports.report_failure(job.hotfix, step=job.step, reason=str(down), then=RETRYING)
             raise RetryLater(str(down)) from down
         except GitOpError as refused:
             failure = "refused"
             log.warning("%s: %s failed: %s", hotfix.key, job.step, refused)
-            retry = " Fix that, then press *Retry*." if job.step in ("cut_branch", "tag_release", "merge_back") else ""
-            self.reports.report_failure(job.hotfix, f"{_STEP_NAMES[job.step]} failed: {refused}{retry}")
+            then = PRESS_RETRY if job.step in _RETRIED_BY_A_PERSON else ""
+            self.reports.report_failure(job.hotfix, step=job.step, reason=str(refused), then=then)
         finally:
             self.metrics.git_step(job.step, time.perf_counter() - started, failure)
 
@@ -132,10 +133,7 @@ class RepoNotConfigured(GitOpError):
         super().__init__(f"the repository {repo} is no longer in hotfix.toml; add it back under [[repos]].")
 
 
-_STEP_NAMES = {
-    "cut_branch": "Cutting the branch", "summarize_diff": "Measuring the change", "tag_release": "Tagging",
-    "merge_back": "Merging back", "verify_merged": "Checking the merge-back", "delete_branch": "Deleting the branch",
-}
+_RETRIED_BY_A_PERSON = ("cut_branch", "tag_release", "merge_back")  # the steps Retry runs again (procedure.retry)
 
 
 def release_message(hotfix: Hotfix) -> str:

@@ -92,7 +92,7 @@ class JobRunner:
 
     def _run(self, job: Job) -> None:
         try:
-            work = self._decoder.decode(job.payload)
+            work = self._decoder.decode(job.payload, kind=job.kind, hotfix=job.hotfix_id, lane=job.lane)
             self.handlers[type(work)](work, job.attempts)
         except RetryLater as fault:
             delay = fault.after or self._backoff(job.attempts)

@@ -51,8 +51,10 @@ class WorkerReports:
     def remind_merge_back(self, number: int, *, missing: tuple[str, ...]) -> Hotfix:
         return self.moves.run(number, lambda h, turn: reminders.remind_merge_back(h, missing=missing, now=turn.now))
 
-    def report_failure(self, number: int, message: str) -> Hotfix:
-        return self.moves.run(number, lambda h, turn: procedure.step_failed(h, message=message, now=turn.now))
+    def report_failure(self, number: int, *, step: str, reason: str, then: str = "") -> Hotfix:
+        """`then`: bot.domain.failures.RETRYING or PRESS_RETRY, or "" when neither applies."""
+        return self.moves.run(number, lambda h, turn: procedure.step_failed(h, step=step, reason=reason, then=then,
+                                                                            now=turn.now))
 
     def record_probe(self, number: int, *, healthy: bool | None, detail: str, live: bool | None) -> Hotfix:
         return self.moves.run(number, lambda h, turn: deploy.record_probe(
