@@ -189,7 +189,7 @@ def test_a_repo_without_endpoints_is_never_probed(
     wait(driver, clock, timedelta(minutes=30))
     assert driver.thread(hotfix)[-1] == WINDOW_OVER
     assert probe_jobs(driver) == []
-    assert all(t.kind.value != "deploy_probe" for t in driver.bot.service.read.pending_timers(driver.bot.service.read.get("HF-1")))
+    assert all(t.kind.value != "deploy_probe" for t in driver.bot.service.read.pending_timers(1))
 
 
 def test_endpoint_urls_are_http_only_kept_out_of_reprs_and_probes_at_most_every_second(tmp_path: Path) -> None:

@@ -31,17 +31,18 @@ class Queries:
         with self.units.reading() as unit:
             return unit.hotfixes.active()
 
-    def timeline(self, key: str | int) -> tuple[Hotfix, list[Event]]:
-        number = key if isinstance(key, int) else parse_key(key)
+    def timeline(self, key: str) -> tuple[Hotfix, list[Event]]:
+        """The hotfix a person named, with its audit trail, oldest first."""
+        return self.history(parse_key(key))
+
+    def history(self, number: int) -> tuple[Hotfix, list[Event]]:
         with self.units.reading() as unit:
             hotfix = unit.hotfixes.get(number)
             if hotfix is None:
                 raise Refused(no_such_hotfix(number))
             return hotfix, unit.hotfixes.events(number)
 
-    def pending_timers(self, hotfix: Hotfix | int) -> list[Timer]:
-        number = hotfix if isinstance(hotfix, int) else hotfix.number
-        assert number is not None
+    def pending_timers(self, number: int) -> list[Timer]:
         with self.units.reading() as unit:
             return unit.timers.pending(number)
 

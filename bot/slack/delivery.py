@@ -50,7 +50,7 @@ class SlackDelivery:
     def announce(self, job: ThreadReply, attempt: int = 1) -> None:
         assert job.event is not None
         hotfix, event, policy = self.read.load(job.hotfix), job.event, self.rules().policy
-        events = self.read.timeline(job.hotfix)[1] if event.kind is EventKind.CLOSED else ()
+        events = self.read.history(job.hotfix)[1] if event.kind is EventKind.CLOSED else ()
         channel, thread_ts = self.status_messages.where(job.hotfix) or self._status(hotfix)
         message = replies.announcement(event, hotfix, policy.approvals, events, times=policy.times,
                                        private=self._is_security_channel(channel))

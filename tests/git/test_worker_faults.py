@@ -369,7 +369,7 @@ def test_a_worker_killed_while_tagging_is_resumed_exactly_once_after_restart(
         assert len(events(b.bot, hotfix, EventKind.TAGGED)) == 1
         assert len(replies(b, hotfix, f"🏷️ Tagged `v1.10.1` on `{head[:10]}`")) == 1
         assert stage_is(b, hotfix, "Monitoring")
-        timers = sorted(t.kind for t in b.bot.service.read.pending_timers(b.bot.service.read.get(hotfix.key)))
+        timers = sorted(t.kind for t in b.bot.service.read.pending_timers(b.bot.service.read.get(hotfix.key).number))
         assert timers == sorted([TimerKind.MONITORING_CHECKIN, TimerKind.MONITORING_END])
 
         clock.advance(timedelta(minutes=10))
