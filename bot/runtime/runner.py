@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 # A job's typed payload (bot.service.jobs, bot.slack.notifier) and its attempt: 1 the first time it runs.
 Handler = Callable[[Any, int], None]
 
-__all__ = ["Handler", "JobRunner", "RetryLater"]
+__all__ = ["Handler", "JobRunner"]
 
 
 class JobRunner:
