@@ -263,6 +263,25 @@ class FakeGitHub:
             ),
         )
 
+    def forbid_next(
+        self, times: int = 1, *, permissions: str = "pull_requests=write", operation: str | None = None
+    ) -> None:
+        """The next `times` requests answer 403 as GitHub does to a fine-grained token or an app lacking
+        `permissions`, which it names in x-accepted-github-permissions."""
+        self._add_fault(
+            "forbidden",
+            times,
+            operation,
+            lambda reset: Answer(
+                403,
+                {
+                    "message": "Resource not accessible by personal access token",
+                    "documentation_url": "https://docs.github.com/rest",
+                },
+                (("x-accepted-github-permissions", permissions),),
+            ),
+        )
+
     def _add_fault(
         self, name: str, times: int, operation: str | None, reply: Callable[[int], Answer]
     ) -> None:
