@@ -33,7 +33,8 @@ class GitHubCodeHost:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ, api_url: str | None = None,
                          **options: Any) -> GitHubCodeHost:
-        """GITHUB_TOKEN authenticates; GITHUB_API_URL (else `api_url`, else github.com) says where GitHub is."""
+        """GITHUB_TOKEN authenticates; GITHUB_API_URL (else `api_url`, else github.com) says where GitHub
+        is."""
         token = environ.get("GITHUB_TOKEN", "").strip()
         if not token:
             raise ValueError("GITHUB_TOKEN is not set: a fine-grained token (or an installation token) with "
@@ -81,28 +82,30 @@ class GitHubCodeHost:
             self._client.call(lambda: self._rest.issues.add_labels(owner, name, number, labels=missing),
                               PULLS_WRITE)
 
-    def _request_reviews(self, repo: str, number: int, reviewers: Sequence[str], raw: Mapping[str, Any]) -> None:
+    def _request_reviews(self, repo: str, number: int, reviewers: Sequence[str],
+                         raw: Mapping[str, Any]) -> None:
         # GitHub refuses a review request to the pull request's author; one already requested is left alone.
         skipped = {(raw.get("user") or {}).get("login", "").lower()}
         skipped |= {user["login"].lower() for user in raw.get("requested_reviewers") or []}
         wanted = [login for login in dict.fromkeys(reviewers) if login.lower() not in skipped]
         if wanted:
             owner, name = owner_and_name(repo)
-            self._client.call(lambda: self._rest.pulls.request_reviewers(owner, name, number, reviewers=wanted),
-                              PULLS_WRITE)
+            request = self._rest.pulls.request_reviewers
+            self._client.call(lambda: request(owner, name, number, reviewers=wanted), PULLS_WRITE)
 
     def pull_request(self, repo: str, number: int) -> PullRequest:
         owner, name = owner_and_name(repo)
         return self._client.conditional(
-            f"pull {repo}#{number}", lambda headers: self._rest.pulls.get(owner, name, number, headers=headers),
+            f"pull {repo}#{number}",
+            lambda headers: self._rest.pulls.get(owner, name, number, headers=headers),
             lambda response: pull_request(response.json()), PULLS_READ)
 
     def reviews(self, repo: str, number: int) -> tuple[Review, ...]:
         owner, name = owner_and_name(repo)
         found = self._client.paged(
             f"reviews {repo}#{number}",
-            lambda page, headers: self._rest.pulls.list_reviews(owner, name, number, per_page=100, page=page,
-                                                                headers=headers),
+            lambda page, headers: self._rest.pulls.list_reviews(
+                owner, name, number, per_page=100, page=page, headers=headers),
             lambda response: [review(raw) for raw in response.json() if raw.get("user")], PULLS_READ)
         return tuple(found)
 
@@ -111,13 +114,13 @@ class GitHubCodeHost:
         owner, name = owner_and_name(repo)
         runs = self._client.paged(
             f"check-runs {repo}@{sha}",
-            lambda page, headers: self._rest.checks.list_for_ref(owner, name, sha, filter_="latest", per_page=100,
-                                                                 page=page, headers=headers),
+            lambda page, headers: self._rest.checks.list_for_ref(
+                owner, name, sha, filter_="latest", per_page=100, page=page, headers=headers),
             lambda response: [check_run(raw) for raw in response.json()["check_runs"]], "checks=read")
         statuses = self._client.paged(
             f"status {repo}@{sha}",
-            lambda page, headers: self._rest.repos.get_combined_status_for_ref(owner, name, sha, per_page=100,
-                                                                               page=page, headers=headers),
+            lambda page, headers: self._rest.repos.get_combined_status_for_ref(
+                owner, name, sha, per_page=100, page=page, headers=headers),
             lambda response: [commit_status(raw) for raw in response.json()["statuses"]], "statuses=read")
         return (*runs, *statuses)
 
@@ -125,8 +128,8 @@ class GitHubCodeHost:
         owner, name = owner_and_name(repo)
         commits = self._client.paged(
             f"compare {repo} {base}...{head}",
-            lambda page, headers: self._rest.repos.compare_commits(owner, name, f"{base}...{head}", per_page=100,
-                                                                   page=page, headers=headers),
+            lambda page, headers: self._rest.repos.compare_commits(
+                owner, name, f"{base}...{head}", per_page=100, page=page, headers=headers),
             lambda response: response.json()["commits"], CONTENTS_READ)
         people = (commit.get(role) or {} for commit in commits for role in ("author", "committer"))
         return tuple(dict.fromkeys(person["login"] for person in people if person.get("login")))
@@ -150,7 +153,8 @@ class GitHubCodeHost:
         except CodeHostRefused as refused:
             if refused.status not in (405, 409):
                 raise
-            raise MergeRefused(str(refused), merge_refusal(refused.status, str(refused), pull.mergeable)) from refused
+            reason = merge_refusal(refused.status, str(refused), pull.mergeable)
+            raise MergeRefused(str(refused), reason) from refused
         merged = response.json()["sha"]
         return PullRequest(pull.number, pull.url, pull.head_ref, sha, pull.base_ref, PullRequestState.MERGED,
                            merged_sha=merged, mergeable=None, author=pull.author)

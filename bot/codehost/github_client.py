@@ -1,5 +1,5 @@
-"""githubkit, used as a good GitHub citizen: serial requests with writes spaced out, conditional GETs (a 304 costs
-no rate limit), and GitHub's failures turned into the port's errors instead of waits.
+"""githubkit, used as a good GitHub citizen: serial requests with writes spaced out, conditional GETs (a 304
+costs no rate limit), and GitHub's failures turned into the port's errors instead of waits.
 
 The waits GitHub asks for (`retry-after`, `x-ratelimit-reset`) are remembered: until they are over, every call
 raises `CodeHostUnavailable(after=...)` at once, without a request, and the job runner retries later.
@@ -34,7 +34,8 @@ T = TypeVar("T")
 
 
 class SerialThrottler(BaseThrottler):
-    """One request at a time (GitHub asks clients not to make concurrent requests), writes `interval` apart."""
+    """One request at a time (GitHub asks clients not to make concurrent requests), writes `interval`
+    apart."""
 
     def __init__(self, interval: float, sleep: Callable[[float], None] = time.sleep) -> None:
         self._interval, self._sleep = interval, sleep
@@ -155,7 +156,8 @@ class GitHubClient:
 
     def _note_rate_limit(self, headers: httpx.Headers) -> None:
         """The last request of the hour went through: wait for the reset before the next one."""
-        if headers.get("x-ratelimit-remaining") == "0" and (reset := headers.get("x-ratelimit-reset", "")).isdigit():
+        reset = headers.get("x-ratelimit-reset", "")
+        if headers.get("x-ratelimit-remaining") == "0" and reset.isdigit():
             self._pause(max(0.0, int(reset) - self._clock()))
 
 
@@ -188,13 +190,13 @@ def _failure(response: Response[Any], needs: str) -> Exception:
     if status >= 500:
         return CodeHostUnavailable(f"GitHub is failing ({status} {message})")
     if status == 401:
-        return CodeHostRefused("GitHub refused the token (401 Bad credentials): GITHUB_TOKEN is wrong, expired or "
-                               "revoked", status=status)
+        return CodeHostRefused("GitHub refused the token (401 Bad credentials): GITHUB_TOKEN is wrong, "
+                               "expired or revoked", status=status)
     if status == 403:
         permission = response.headers.get("x-accepted-github-permissions") or needs
         return CodeHostRefused(f"GitHub refused (403 {message}): the token needs {permission}",
                                status=status, permission=permission)
     if status == 404:
-        return CodeHostRefused(f"GitHub answered 404 Not Found: the repository or object does not exist, or the "
-                               f"token cannot see it (it needs {needs})", status=status, permission=needs)
+        return CodeHostRefused(f"GitHub answered 404 Not Found: the repository or object does not exist, or "
+                               f"the token cannot see it (it needs {needs})", status=status, permission=needs)
     return CodeHostRefused(f"GitHub refused ({status} {message})", status=status)

@@ -42,7 +42,8 @@ def pull_request(raw: Mapping[str, Any]) -> PullRequest:
 
 def review(raw: Mapping[str, Any]) -> Review:
     return Review(login=raw["user"]["login"], state=ReviewState(raw["state"].lower()),
-                  commit=raw.get("commit_id") or "", body=raw.get("body") or "", at=_time(raw.get("submitted_at")))
+                  commit=raw.get("commit_id") or "", body=raw.get("body") or "",
+                  at=_time(raw.get("submitted_at")))
 
 
 def check_run(raw: Mapping[str, Any]) -> Check:

@@ -1,6 +1,7 @@
 """What the procedure asks of a code host, and how a code host says no.
 
-`repo` is the host's name for the repository, `owner/name` on GitHub (the `github` key of a `[[repos]]` entry).
+`repo` is the host's name for the repository, `owner/name` on GitHub (the `github` key of a `[[repos]]`
+entry).
 Nothing here waits or retries: a host that is down or rate limited raises `CodeHostUnavailable` with how long
 to wait, and the job runner retries the step.
 """
@@ -19,7 +20,8 @@ class CodeHostError(Exception):
 
 
 class CodeHostUnavailable(CodeHostError):
-    """Down, failing (5xx), unreachable or rate limited: try again after `after` (None: the runner's back-off)."""
+    """Down, failing (5xx), unreachable or rate limited: try again after `after` (None: the runner's own
+    back-off)."""
 
     def __init__(self, message: str, after: timedelta | None = None) -> None:
         super().__init__(message)

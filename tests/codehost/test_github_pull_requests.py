@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -23,7 +24,8 @@ FIX = Hotfix(title="Checkout total is wrong", issue_id="PROD-501", severity=Seve
 FILES = (FileChange("checkout.py", 1, 1),)
 PEOPLE = People(logins={"UREV1": "rita-gh", "UREV2": "sam-gh", "UDEV": "dev-gh"},
                 reviewers={"UREV1", "UREV2", "UDEV"})
-WRITES = ("pulls/create", "issues/create-label", "issues/add-labels", "pulls/request-reviewers", "pulls/merge")
+WRITES = ("pulls/create", "issues/create-label", "issues/add-labels", "pulls/request-reviewers",
+          "pulls/merge")
 
 
 def open_fix(host: GitHubCodeHost, hotfix: Hotfix = FIX, reviewers=("rita-gh", "sam-gh")):
@@ -42,12 +44,15 @@ def test_opening_creates_the_label_and_requests_the_reviews(github, host, engine
     pull = open_fix(host)
 
     recorded = github.pull(pull.number)
-    assert (pull.head_ref, pull.head_sha, pull.base_ref, pull.state) == (HOTFIX, head, "main", PullRequestState.OPEN)
+    assert (pull.head_ref, pull.head_sha, pull.base_ref) == (HOTFIX, head, "main")
+    assert pull.state is PullRequestState.OPEN
     assert pull.url == f"https://github.com/{REPO}/pull/{pull.number}" and pull.author == "hotfix-bot"
-    assert recorded.title == "HOTFIX HF-7: Checkout total is wrong" and "### Review checklist" in recorded.body
+    assert recorded.title == "HOTFIX HF-7: Checkout total is wrong"
+    assert recorded.body == pull_request_body(FIX, FILES)
     assert recorded.labels == ["hotfix"] and github.repository.labels["hotfix"][0] == "d73a4a"
     assert recorded.requested_reviewers == ["rita-gh", "sam-gh"]
-    assert writes(github) == ["issues/create-label", "pulls/create", "issues/add-labels", "pulls/request-reviewers"]
+    assert writes(github) == [
+        "issues/create-label", "pulls/create", "issues/add-labels", "pulls/request-reviewers"]
 
 
 def test_an_open_pull_request_is_adopted_never_duplicated(github, host, engineer):
@@ -75,7 +80,7 @@ def test_a_pull_request_into_another_base_is_not_adopted(github, host, engineer)
 
 def test_hostile_text_reaches_github_neutralised(github, host, engineer):
     push_hotfix(engineer)
-    hostile = Hotfix(**{**FIX.__dict__, "title": "<!channel> @acme/everyone", "impact": "ping @acme/everyone"})
+    hostile = replace(FIX, title="<!channel> @acme/everyone", impact="ping @acme/everyone")
 
     pull = open_fix(host, hostile)
 
@@ -86,8 +91,8 @@ def test_hostile_text_reaches_github_neutralised(github, host, engineer):
 
 def test_a_security_hotfix_pull_request_says_nothing_of_the_vulnerability(github, host, engineer):
     push_hotfix(engineer)
-    secret = Hotfix(**{**FIX.__dict__, "security": True, "title": "SQL injection", "issue_id": "CVE-2026-1",
-                       "impact": "Password hashes readable"})
+    secret = replace(FIX, security=True, title="SQL injection", issue_id="CVE-2026-1",
+                     impact="Password hashes readable")
 
     recorded = github.pull(open_fix(host, secret).number)
 
