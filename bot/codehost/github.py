@@ -47,9 +47,11 @@ class GitHubCodeHost:
         self, repo: str, head: str, base: str, title: str, body: str,
         labels: Sequence[str] = (), reviewers: Sequence[str] = (),
     ) -> PullRequest:
+        raw = self._existing_pull(repo, head, base)
+        if raw is not None and raw.get("merged_at"):
+            return pull_request(raw)  # done already (a restart after the merge): nothing to open or label
         for label in labels:
             self.ensure_label(repo, label)
-        raw = self._open_pull(repo, head, base)
         if raw is None:
             raw = self._create_pull(repo, head, base, title, body)
         pull = pull_request(raw)
@@ -57,11 +59,15 @@ class GitHubCodeHost:
         self._request_reviews(repo, pull.number, reviewers, raw)
         return pull
 
-    def _open_pull(self, repo: str, head: str, base: str) -> dict[str, Any] | None:
+    def _existing_pull(self, repo: str, head: str, base: str) -> dict[str, Any] | None:
+        """The open pull request from `head` into `base`, else one that merged it; one closed without merging
+        was given up, and is not reopened."""
         owner, name = owner_and_name(repo)
         response = self._client.call(lambda: self._rest.pulls.list(
-            owner, name, head=f"{owner}:{head}", base=base, state="open", per_page=100), PULLS_READ)
-        return next(iter(response.json()), None)
+            owner, name, head=f"{owner}:{head}", base=base, state="all", per_page=100), PULLS_READ)
+        pulls = response.json()
+        return next((p for p in pulls if p["state"] == "open"), None) or next(
+            (p for p in pulls if p.get("merged_at")), None)
 
     def _create_pull(self, repo: str, head: str, base: str, title: str, body: str) -> dict[str, Any]:
         owner, name = owner_and_name(repo)
@@ -70,7 +76,7 @@ class GitHubCodeHost:
                 owner, name, head=head, base=base, title=title, body=body), PULLS_WRITE).json()
         except CodeHostRefused as refused:
             # Someone opened it between our look and our create: adopt theirs.
-            if refused.status == 422 and (raw := self._open_pull(repo, head, base)) is not None:
+            if refused.status == 422 and (raw := self._existing_pull(repo, head, base)) is not None:
                 return raw
             raise
 

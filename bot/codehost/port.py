@@ -52,7 +52,8 @@ class CodeHost(Protocol):
         labels: Sequence[str] = (), reviewers: Sequence[str] = (),
     ) -> PullRequest:
         """The open pull request from `head` into `base`: adopted if someone opened one, else opened (never
-        twice); labelled with `labels` (created if missing) and with a review requested from `reviewers`."""
+        twice); labelled with `labels` (created if missing) and with a review requested from `reviewers`.
+        One that merged `head` already is returned as it is (merged): nothing is opened after a merge."""
         ...
 
     def pull_request(self, repo: str, number: int) -> PullRequest: ...

@@ -4,8 +4,7 @@ requests that cost no rate limit."""
 from __future__ import annotations
 
 from bot.domain.codehost import Check, CheckKind, CheckState, CiOutcome, ci_verdict
-from tests.codehost.conftest import REPO, push_hotfix
-from tests.codehost.test_github_pull_requests import open_fix
+from tests.codehost.conftest import REPO, open_fix, push_hotfix
 
 
 def test_no_check_and_no_status_yet_is_none_yet(github, host, engineer):

@@ -11,8 +11,7 @@ import pytest
 from bot.codehost.github import GitHubCodeHost
 from bot.codehost.port import CodeHostRefused, CodeHostUnavailable
 from bot.domain.codehost import RepoAccess
-from tests.codehost.conftest import HOTFIX, REPO, push_hotfix
-from tests.codehost.test_github_pull_requests import open_fix
+from tests.codehost.conftest import HOTFIX, REPO, open_fix, push_hotfix
 from tests.support.fake_github import DEFAULT_TOKEN, FakeGitHub
 from tests.support.gitrepos import Remote
 

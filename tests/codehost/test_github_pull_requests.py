@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 
-from bot.codehost.github import GitHubCodeHost
 from bot.codehost.port import MergeRefused
 from bot.domain.codehost import MergeRefusal, People, PullRequestState, review_verdict
-from bot.domain.hotfix import Hotfix
-from bot.domain.policy import Severity
-from bot.domain.pull_request_text import pull_request_body, pull_request_title
-from bot.domain.review import FileChange
-from tests.codehost.conftest import HOTFIX, REPO, push_hotfix, push_more
+from bot.domain.pull_request_text import pull_request_body
+from tests.codehost.conftest import FILES, FIX, HOTFIX, REPO, open_fix, push_hotfix, push_more
 from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import CHECKOUT_BUG, Remote, git
 
-FIX = Hotfix(title="Checkout total is wrong", issue_id="PROD-501", severity=Severity.HIGH,
-             impact="Carts charge 0", risk="Low", repo="payments", branch=HOTFIX, declared_by="UDEV",
-             declared_at=datetime(2026, 12, 1, tzinfo=UTC), number=7)
-FILES = (FileChange("checkout.py", 1, 1),)
 PEOPLE = People(logins={"UREV1": "rita-gh", "UREV2": "sam-gh", "UDEV": "dev-gh"},
                 reviewers={"UREV1", "UREV2", "UDEV"})
 WRITES = ("pulls/create", "issues/create-label", "issues/add-labels", "pulls/request-reviewers",
           "pulls/merge")
-
-
-def open_fix(host: GitHubCodeHost, hotfix: Hotfix = FIX, reviewers=("rita-gh", "sam-gh")):
-    return host.open_or_adopt_pull_request(REPO, HOTFIX, "main", pull_request_title(hotfix),
-                                           pull_request_body(hotfix, FILES), labels=["hotfix"],
-                                           reviewers=reviewers)
 
 
 def writes(github: FakeGitHub) -> list[str]:
@@ -67,6 +52,28 @@ def test_an_open_pull_request_is_adopted_never_duplicated(github, host, engineer
     assert github.pull(theirs).requested_reviewers == ["sam-gh"]  # GitHub refuses a request to the author
     assert github.pull(theirs).title == "checkout fix"  # their title is theirs
     assert writes(github) == ["issues/create-label", "issues/add-labels", "pulls/request-reviewers"]
+
+
+def test_after_the_merge_the_merged_pull_request_is_returned_and_nothing_is_opened(github, host, engineer):
+    head = push_hotfix(engineer)
+    merged = host.merge(REPO, open_fix(host).number, head)
+    before = writes(github)
+
+    again = open_fix(host)
+
+    assert (again.number, again.state, again.merged_sha) == (merged.number, PullRequestState.MERGED,
+                                                             merged.merged_sha)
+    assert writes(github) == before
+
+
+def test_a_pull_request_closed_without_merging_is_not_reopened_a_new_one_is(github, host, engineer):
+    push_hotfix(engineer)
+    abandoned = github.open_pull(HOTFIX, "main", "first try")
+    github.pull(abandoned).state = "closed"
+
+    pull = open_fix(host)
+
+    assert pull.number != abandoned and pull.state is PullRequestState.OPEN
 
 
 def test_a_pull_request_into_another_base_is_not_adopted(github, host, engineer):
