@@ -28,6 +28,7 @@ DEFAULT_API_URL = "https://api.github.com"
 WRITE_INTERVAL = 1.0  # GitHub: "wait at least one second between each request" that writes
 CACHED_ANSWERS = 512
 MAX_PAGES = 10  # of 100 items: lists longer than that are not a hotfix's
+UNSPECIFIED_WAIT = timedelta(minutes=1)
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 T = TypeVar("T")
@@ -109,7 +110,10 @@ class GitHubClient:
             self._pause(limited.retry_after.total_seconds())
             raise CodeHostUnavailable(_rate_limited(limited), after=limited.retry_after) from limited
         except RequestFailed as failed:
-            raise _failure(failed.response, needs) from failed
+            error = _failure(failed.response, needs)
+            if isinstance(error, CodeHostUnavailable) and error.after is not None:
+                self._pause(error.after.total_seconds())
+            raise error from failed
         except RequestError as broken:
             raise CodeHostUnavailable(f"GitHub could not be reached: {broken.exc}") from broken
         self._note_rate_limit(response.headers)
@@ -130,8 +134,8 @@ class GitHubClient:
 
     def paged(self, key: str, request: Callable[[int, Mapping[str, str]], Response[Any]],
               items: Callable[[Response[Any]], list[T]], needs: str) -> list[T]:
-        """Every item of a list GitHub pages (100 a page); the first page is conditional, and a list that fit
-        on one page is reused whole on 304."""
+        """Every item of a list GitHub pages (100 a page). The first page is conditional: on 304 its items are
+        reused, and later pages, if any, are asked for again."""
         first, more = self.conditional(key, lambda headers: request(1, headers),
                                        lambda r: (items(r), _has_next(r)), needs)
         found = list(first)
@@ -185,10 +189,13 @@ def _message(response: Response[Any]) -> str:
     return "; ".join(filter(None, [str(body.get("message", "")), *details])) or response.reason_phrase
 
 
-def _failure(response: Response[Any], needs: str) -> Exception:
+def _failure(response: Response[Any], needs: str) -> CodeHostUnavailable | CodeHostRefused:
     status, message = response.status_code, _message(response)
     if status >= 500:
         return CodeHostUnavailable(f"GitHub is failing ({status} {message})")
+    if status in (403, 429) and "rate limit" in message.lower():
+        # A secondary limit without retry-after: GitHub asks for at least a minute.
+        return CodeHostUnavailable(f"GitHub's rate limit was reached ({message})", after=UNSPECIFIED_WAIT)
     if status == 401:
         return CodeHostRefused("GitHub refused the token (401 Bad credentials): GITHUB_TOKEN is wrong, "
                                "expired or revoked", status=status)

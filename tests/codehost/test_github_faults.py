@@ -167,3 +167,16 @@ def test_the_environment_names_token_and_api(github):
     overridden = GitHubCodeHost.from_environment(environ, api_url="http://127.0.0.1:9/", write_interval=0)
 
     assert from_config.checks(REPO, "main") == () and overridden.checks(REPO, "main") == ()
+
+
+def test_a_secondary_rate_limit_without_retry_after_waits_a_minute(github, host, clock):
+    github.secondary_rate_limit(retry_after=None)
+
+    with pytest.raises(CodeHostUnavailable) as limited:
+        host.pull_request(REPO, 1)
+    clock.now += 30
+    with pytest.raises(CodeHostUnavailable) as still:
+        host.pull_request(REPO, 1)
+
+    assert limited.value.after == timedelta(minutes=1) and still.value.after == timedelta(seconds=30)
+    assert len(github.requests) == 1

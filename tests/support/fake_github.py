@@ -231,9 +231,10 @@ class FakeGitHub:
         )
 
     def secondary_rate_limit(
-        self, times: int = 1, *, retry_after: int = 1, operation: str | None = None
+        self, times: int = 1, *, retry_after: int | None = 1, operation: str | None = None
     ) -> None:
-        """The next `times` requests answer 403 with `retry-after`, as GitHub's secondary limit does."""
+        """The next `times` requests answer 403 with `retry-after`, as GitHub's secondary limit does (without
+        it when `retry_after` is None: GitHub then asks for a wait of at least a minute)."""
         self._add_fault(
             "secondary_rate_limit",
             times,
@@ -241,7 +242,7 @@ class FakeGitHub:
             lambda reset: Answer(
                 403,
                 {"message": SECONDARY_LIMIT_MESSAGE, "documentation_url": "https://docs.github.com/rest"},
-                (("retry-after", str(retry_after)),),
+                (("retry-after", str(retry_after)),) if retry_after is not None else (),
             ),
         )
 
