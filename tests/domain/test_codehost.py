@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.domain.codehost import (
     Check,
@@ -202,6 +204,14 @@ def test_hostile_text_cannot_mention_ping_or_fake_markup() -> None:
     assert title == "HOTFIX HF-7: ‹!channel› ＠acme/everyone pls"
     assert "> ＠rita-gh &lt;img src=x&gt; \\[a\\]\\(http://e\\)\n> \\#\\# Fake" in body
     assert "- `xˋ＠acme/allˋ‹b›.py` +1 −0" in body
+
+
+@given(title=st.text(), impact=st.text(), path=st.text(min_size=1))
+def test_no_text_anyone_types_can_mention_or_open_a_tag(title: str, impact: str, path: str) -> None:
+    hotfix = replace(HOTFIX, title=title, impact=impact, risk=impact)
+    text = pull_request_title(hotfix) + pull_request_body(hotfix, (FileChange(path, 1, 0),))
+
+    assert "@" not in text and "<" not in text
 
 
 def test_a_security_hotfix_body_says_nothing_of_the_vulnerability() -> None:
