@@ -257,8 +257,7 @@ def _said(event: Event, style: Style, secret: bool) -> str | None:
         case EventKind.BRANCH_CUT:
             return f"Branch {style.code(detail['branch'])} pushed from {style.code(detail['base_ref'])}"
         case EventKind.REVIEW_REQUESTED:
-            files = len(detail["files"].splitlines())
-            return f"Review requested ({files} file(s), +{detail['insertions']} −{detail['deletions']})"
+            return f"Review requested ({len(event.names('files'))} file(s), +{detail['insertions']} −{detail['deletions']})"
         case EventKind.REVIEW_APPROVED:
             commit = f" for {style.code(detail['commit'][:10])}" if detail.get("commit") else ""
             return f"Review approved by {who}{commit}"

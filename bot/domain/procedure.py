@@ -127,7 +127,7 @@ def check_stable(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime,
 
 def _stable(hotfix: Hotfix, user_id: str, targets: tuple[str, ...], policy: Policy, now: datetime) -> Outcome:
     stable = replace(hotfix, stage=Stage.MERGING_BACK, merge_targets=targets)
-    return Outcome(stable, (Event(EventKind.STABLE, user_id, now, {"targets": ",".join(targets)}),), (
+    return Outcome(stable, (Event(EventKind.STABLE, user_id, now, {"targets": targets}),), (
         CancelTimers(MONITORING_TIMERS), MergeBack(), StartTimer(TimerKind.MERGE_BACK_DUE, policy.times.merge_back_due)))
 
 
@@ -160,13 +160,13 @@ def record_merged(hotfix: Hotfix, *, target: str, commit: str, by_hand: bool, no
     events = [Event(EventKind.MERGED_BACK, BOT, now, {"target": target, "commit": commit, "how": how})]
     if merged.targets_left:
         return Outcome(merged, tuple(events))
-    events.append(Event(EventKind.ALL_MERGED, BOT, now, {"targets": ",".join(merged.merge_targets)}))
+    events.append(Event(EventKind.ALL_MERGED, BOT, now, {"targets": merged.merge_targets}))
     done = replace(merged, stage=Stage.MERGED)
     return Outcome(done, tuple(events), (CancelTimers((TimerKind.MERGE_BACK_DUE,)), DeleteBranch()))
 
 
 def record_conflict(hotfix: Hotfix, *, target: str, files: Collection[str], now: datetime) -> Outcome:
-    detail = {"target": target, "files": "\n".join(files)}
+    detail = {"target": target, "files": tuple(files)}
     return Outcome(hotfix, (Event(EventKind.MERGE_CONFLICT, BOT, now, detail),))
 
 

@@ -5,6 +5,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.domain.hotfix import DetailValue
+
 PATCH_KEPT = 8000  # characters of the diff kept with the review request; the thread shows at most this
 
 
@@ -47,11 +49,10 @@ class ReviewChange:
     def shown_from(self) -> str:
         return self.approved or self.base
 
-    def to_detail(self) -> dict[str, str]:
+    def to_detail(self) -> dict[str, DetailValue]:
         return {
             "base": self.base, "commit": self.commit, "approved": self.approved or "",
-            "files": "\n".join(f.path for f in self.files),
-            "insertions": str(self.insertions), "deletions": str(self.deletions),
+            "files": tuple(f.path for f in self.files), "insertions": self.insertions, "deletions": self.deletions,
             "changes": json.dumps([[f.path, f.insertions, f.deletions] for f in self.files]),
             "shown_changes": json.dumps([[f.path, f.insertions, f.deletions] for f in self.shown_files]),
             "patch": self.patch[:PATCH_KEPT],
@@ -59,7 +60,7 @@ class ReviewChange:
         }
 
     @classmethod
-    def from_detail(cls, detail: Mapping[str, str]) -> ReviewChange:
+    def from_detail(cls, detail: Mapping[str, DetailValue]) -> ReviewChange:
         return cls(
             base=detail["base"], commit=detail["commit"], approved=detail["approved"] or None,
             files=_file_changes(detail["changes"]), shown_files=_file_changes(detail["shown_changes"]),

@@ -59,7 +59,7 @@ def approve(hotfix: Hotfix, *, user_id: str, policy: ApprovalPolicy, now: dateti
     approved = replace(hotfix, decisions=decisions)
     missing = missing_roles(approved, policy)
     needed = policy.roles_needed(hotfix.severity)
-    detail = {"role": role, "count": str(len(needed) - len(missing)), "of": str(len(needed)), "missing": ",".join(missing)}
+    detail = {"role": role, "count": len(needed) - len(missing), "of": len(needed), "missing": missing}
     events = [Event(EventKind.APPROVED, user_id, now, detail)]
     if missing:
         return Outcome(approved, tuple(events))

@@ -49,7 +49,7 @@ def _declared(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
 
 def _approved(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
     detail = event.detail
-    missing = [role_label(r) for r in filter(None, detail["missing"].split(","))]
+    missing = [role_label(r) for r in event.names("missing")]
     line = f"✅ {mention(event.actor)} approved as {role_label(detail['role'])} ({detail['count']} of {detail['of']})"
     if missing:
         return f"{line}. Still needed: {', '.join(missing)}."
@@ -143,7 +143,7 @@ def _rolled_back(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
 
 
 def _conflict(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
-    target, files = event.detail["target"], event.detail["files"].split("\n")
+    target, files = event.detail["target"], event.names("files")
     fix = hotfix.approved_commit or f"origin/{escape(hotfix.branch)}"  # the reviewed commit: the branch may have moved
     return (f"⚠️ Merging into {code(target)} conflicts in {', '.join(code(f) for f in files[:10])}; nothing was pushed. "
             f"Resolve it by hand (keep the hotfix's change, keep {escape(target)}'s new work):\n"
@@ -152,12 +152,12 @@ def _conflict(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
 
 
 def reminder(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> Message:
-    people = " ".join(mention(u) for u in filter(None, event.detail.get("users", "").split(",")))
+    people = " ".join(mention(u) for u in event.names("users"))
     kind = TimerKind(event.detail["timer"])
     text = f"⏰ {people}: " + _REMINDER_TEXT[kind].format(
         key=hotfix.key, branch=code(hotfix.branch), tag=code(event.detail.get("tag", "")),
-        missing=", ".join(role_label(r) for r in filter(None, event.detail.get("missing", "").split(","))),
-        targets=", ".join(code(t) for t in filter(None, event.detail.get("targets", "").split(","))),
+        missing=", ".join(role_label(r) for r in event.names("missing")),
+        targets=", ".join(code(t) for t in event.names("targets")),
     )
     if never_live := event.detail.get("never_live"):
         text += f" {code(never_live)} was never reported by the version endpoint."
@@ -295,7 +295,7 @@ _RENDERERS = {
     EventKind.MERGED_BACK: _merged,
     EventKind.MERGE_CONFLICT: _conflict,
     EventKind.ALL_MERGED: lambda e, h, p: (
-        f"🎉 Every target has the fix ({', '.join(code(t) for t in e.detail['targets'].split(','))}); "
+        f"🎉 Every target has the fix ({', '.join(code(t) for t in e.names('targets'))}); "
         f"the bot deletes {code(h.branch)}. Press *Close* to finish."),
     EventKind.CLOSED: lambda e, h, p: "",
     EventKind.STEP_FAILED: lambda e, h, p: f"⚠️ {escape(e.detail.get('message', 'A step failed.'))}",
