@@ -145,8 +145,9 @@ DetailValue = Union[str, int, tuple[str, ...]]
 class Event:
     """One line of the incident's append-only audit trail.
 
-    `detail` values are text (`str`), counts (`int`: "count", "of", "round", "minutes", "insertions", "deletions")
-    or lists of names (`tuple[str, ...]`: "missing" roles, "users", merge "targets", conflicting or changed "files").
+    `detail` values are text (`str`), counts (`int`: "count", "of", "round", "minutes", "insertions",
+    "deletions") or lists of names (`tuple[str, ...]`: "missing" roles, "users", merge "targets", conflicting or
+    changed "files"). Never a list joined into one string: read a list with `names`.
     """
 
     kind: EventKind

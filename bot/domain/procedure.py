@@ -127,8 +127,9 @@ def check_stable(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime,
 
 def _stable(hotfix: Hotfix, user_id: str, targets: tuple[str, ...], policy: Policy, now: datetime) -> Outcome:
     stable = replace(hotfix, stage=Stage.MERGING_BACK, merge_targets=targets)
-    return Outcome(stable, (Event(EventKind.STABLE, user_id, now, {"targets": targets}),), (
-        CancelTimers(MONITORING_TIMERS), MergeBack(), StartTimer(TimerKind.MERGE_BACK_DUE, policy.times.merge_back_due)))
+    due = StartTimer(TimerKind.MERGE_BACK_DUE, policy.times.merge_back_due)
+    event = Event(EventKind.STABLE, user_id, now, {"targets": targets})
+    return Outcome(stable, (event,), (CancelTimers(MONITORING_TIMERS), MergeBack(), due))
 
 
 def _monitoring_left(policy: Policy, now: datetime, monitored_since: datetime) -> timedelta:

@@ -61,7 +61,8 @@ def declare(form: Declaration, *, declared_by: str, now: datetime, times: TimeTa
 
 
 def name_branch(hotfix: Hotfix) -> Hotfix:
-    """Once the store has numbered it, a security hotfix's branch is named after its key (the procedure: a CVE number is a disclosure)."""
+    """Once the store has numbered it, a security hotfix's branch is named after its key (the procedure: a CVE
+    number is a disclosure)."""
     if hotfix.branch:
         return hotfix
     return replace(hotfix, branch=security_branch_name(hotfix.key))

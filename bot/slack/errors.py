@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.transitions import Refused
-from bot.slack.views import escape
+from bot.slack.blocks import escape
 from bot.slack.refusals import refusal_text
 
 log = logging.getLogger(__name__)
