@@ -138,7 +138,8 @@ class EventKind(StrEnum):
     LOOKED_FINE = "looked_fine"  # a monitoring check-in answered "Looks fine"
 
 
-DetailValue = Union[str, int, tuple[str, ...]]
+Row = tuple[str | int, ...]  # one entry of a table, e.g. a commit's SHA, subject and author
+DetailValue = Union[str, int, tuple[str, ...], tuple[Row, ...]]
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,10 @@ class Event:
     """One line of the incident's append-only audit trail.
 
     `detail` values are text (`str`), counts (`int`: "count", "of", "round", "minutes", "insertions",
-    "deletions") or lists of names (`tuple[str, ...]`: "missing" roles, "users", merge "targets", conflicting or
-    changed "files"). Never a list joined into one string: read a list with `names`.
+    "deletions"), lists of names (`tuple[str, ...]`: "missing" roles, "users", merge "targets", conflicting or
+    changed "files"; read them with `names`) or tables (`tuple[Row, ...]`: "commits" and "new_commits" as
+    (sha, subject, author), "changes" and "shown_changes" as (path, insertions, deletions)). Never a list
+    joined or encoded into one string.
     """
 
     kind: EventKind

@@ -1,8 +1,8 @@
-"""Event details are stored as JSON and read back typed: lists of names as tuples, counts as numbers.
+"""Event details are stored as JSON and read back typed: lists of names and tables as tuples, counts as numbers.
 
 Databases in the field hold rows written before details were typed, with lists joined into one string ("a,b", or
-one file per line) and counts as digit strings; they read exactly like rows written today. So do Slack jobs queued
-by the older bot, which carry the event they announce.
+one file per line), tables (commits, file changes) as JSON text and counts as digit strings; they read exactly like
+rows written today. So do Slack jobs queued by the older bot, which carry the event they announce.
 """
 from __future__ import annotations
 
@@ -23,8 +23,11 @@ from tests.store.test_migrations import AT, _postgres, _sqlite, the_hotfix
 TYPED = [
     Event(EventKind.APPROVED, "UEM", AT, {"role": "engineering_manager", "count": 1, "of": 3,
                                           "missing": ("oncall_lead", "cto")}),
-    Event(EventKind.REVIEW_REQUESTED, "bot", AT, {"commit": "abc", "files": ("app/pay.py", "app/card.py"),
-                                                  "insertions": 12, "deletions": 3}),
+    Event(EventKind.REVIEW_REQUESTED, "bot", AT, {
+        "commit": "abc", "files": ("app/pay.py", "app/card.py"), "insertions": 12, "deletions": 3,
+        "changes": (("app/pay.py", 10, 2), ("app/card.py", 2, 1)), "shown_changes": (("app/card.py", 2, 1),),
+        "new_commits": (("abc", "Fix, then test", "Dev"),)}),
+    Event(EventKind.BRANCH_MOVED, "bot", AT, {"approved": "abc", "head": "def", "commits": ()}),
     Event(EventKind.STABLE, "UDEV", AT, {"targets": ("main", "develop")}),
     Event(EventKind.MERGE_CONFLICT, "bot", AT, {"target": "develop", "files": ("a.py", "b, c.py")}),
     Event(EventKind.REMINDED, "bot", AT, {"timer": "approval_escalation", "round": 2, "users": ("UCTO", "ULEAD"),
@@ -37,7 +40,10 @@ TYPED = [
 # The same events as the bot wrote them before details were typed.
 JOINED = [
     {"role": "engineering_manager", "count": "1", "of": "3", "missing": "oncall_lead,cto"},
-    {"commit": "abc", "files": "app/pay.py\napp/card.py", "insertions": "12", "deletions": "3"},
+    {"commit": "abc", "files": "app/pay.py\napp/card.py", "insertions": "12", "deletions": "3",
+     "changes": '[["app/pay.py", 10, 2], ["app/card.py", 2, 1]]', "shown_changes": '[["app/card.py", 2, 1]]',
+     "new_commits": '[["abc", "Fix, then test", "Dev"]]'},
+    {"approved": "abc", "head": "def", "commits": "[]"},
     {"targets": "main,develop"},
     {"target": "develop", "files": "a.py\nb, c.py"},
     {"timer": "approval_escalation", "round": "2", "users": "UCTO,ULEAD", "missing": "cto"},
