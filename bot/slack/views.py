@@ -1,4 +1,5 @@
-"""Every Block Kit surface the bot shows, built from domain objects. Pure: no I/O."""
+"""The modals, the status message, the answers to /hotfix, the stakeholder line and the App Home tab, built from
+domain objects (thread replies: replies.py). Pure: no I/O."""
 from __future__ import annotations
 
 from collections.abc import Sequence
