@@ -27,6 +27,7 @@ from bot.service.clock import Clock
 from bot.service.steps import Steps
 from bot.store import jobs, timer_store
 from bot.store.db import reading, transaction
+from bot.store.event_detail import detail_from_stored
 from bot.store.hotfix_store import HotfixStore, StaleWrite
 
 log = logging.getLogger(__name__)
@@ -304,7 +305,8 @@ def event_payload(event: Event) -> dict:
 
 def event_from_payload(payload: dict) -> Event:
     data = payload["event"]
-    return Event(EventKind(data["kind"]), data["actor"], datetime.fromisoformat(data["at"]), data["detail"])
+    return Event(EventKind(data["kind"]), data["actor"], datetime.fromisoformat(data["at"]),
+                 detail_from_stored(data["detail"]))
 
 
 def parse_key(key: str) -> int:

@@ -1,13 +1,12 @@
 """Rows <-> domain objects for one unit of work. Nothing outside bot/store sees a row."""
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from bot.domain.hotfix import Decision, Event, EventKind, Hotfix, Stage
 from bot.domain.policy import Severity
+from bot.store.event_detail import detail_from_json, detail_to_json
 from bot.store.tables import DecisionRow, EventRow, HotfixRow
 
 _COPIED = (
@@ -82,7 +81,7 @@ class HotfixStore:
         if events:  # one Core insert: building ORM objects costs more than the database does
             self.session.execute(insert(EventRow.__table__), [
                 {"hotfix_id": number, "kind": e.kind.value, "actor": e.actor, "at": e.at,
-                 "detail": json.dumps(dict(e.detail))} for e in events
+                 "detail": detail_to_json(e.detail)} for e in events
             ])
 
     def events(self, number: int) -> list[Event]:
@@ -130,7 +129,7 @@ class HotfixStore:
 
     @staticmethod
     def _event(row: EventRow) -> Event:
-        return Event(EventKind(row.kind), row.actor, row.at, json.loads(row.detail))
+        return Event(EventKind(row.kind), row.actor, row.at, detail_from_json(row.detail))
 
 
 def _columns(hotfix: Hotfix) -> dict:
