@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.domain.checklists import REVIEW_CHECKLIST, SECURITY_CHECKLIST
 from bot.domain.hotfix import Hotfix
 from bot.domain.review import FileChange
 
@@ -18,22 +19,6 @@ MAX_TITLE = 256  # GitHub's limit for a pull request title
 MAX_FILES_LISTED = 20
 SECURITY_TITLE = "Security fix"
 
-# The procedure's reviewer checklists (the same items as the Slack review form).
-REVIEW_CHECKLIST = (
-    "Fix addresses the stated problem",
-    "Changes are minimal and focused",
-    "No unrelated changes included",
-    "Tests added/updated appropriately",
-    "No obvious regressions",
-    "Deployment plan is clear",
-    "Rollback plan is documented",
-    "Changes will merge cleanly to main branch",
-)
-SECURITY_CHECKLIST = (
-    "Security team has reviewed",
-    "Fix doesn't introduce new vulnerabilities",
-    "No sensitive data exposed in logs/errors",
-)
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 _TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__)/|(^|/)test_[^/]*$|_test\.[^/]+$|\.(test|spec)\.[^/]+$|"

@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.checklists import REVIEW_CHECKLIST, SECURITY_CHECKLIST
 from bot.domain.declaration import TEXT_MAX, TITLE_MAX
 from bot.domain.durations import format_duration
 from bot.domain.hotfix import Hotfix, Stage
@@ -75,22 +76,6 @@ _REASON_MODALS = {
                                       "e.g. the fix is verified in production and error rates are back to normal"),
 }
 
-# The procedure's reviewer checklist.
-REVIEW_CHECKLIST = (
-    "Fix addresses the stated problem",
-    "Changes are minimal and focused",
-    "No unrelated changes included",
-    "Tests added/updated appropriately",
-    "No obvious regressions",
-    "Deployment plan is clear",
-    "Rollback plan is documented",
-    "Changes will merge cleanly to main branch",
-)
-SECURITY_CHECKLIST = (
-    "Security team has reviewed",
-    "Fix doesn't introduce new vulnerabilities",
-    "No sensitive data exposed in logs/errors",
-)
 
 
 # Slack takes at most 10 options in one checkboxes element: each checklist is its own element.
