@@ -138,14 +138,32 @@ class EventKind(StrEnum):
     LOOKED_FINE = "looked_fine"  # a monitoring check-in answered "Looks fine"
 
 
+Row = tuple[str | int, ...]  # one entry of a table, e.g. a commit's SHA, subject and author
+DetailValue = Union[str, int, tuple[str, ...], tuple[Row, ...]]
+
+
 @dataclass(frozen=True)
 class Event:
-    """One line of the incident's append-only audit trail."""
+    """One line of the incident's append-only audit trail.
+
+    `detail` values are text (`str`), counts (`int`: "count", "of", "round", "minutes", "insertions",
+    "deletions"), lists of names (`tuple[str, ...]`: "missing" roles, "users", merge "targets", conflicting or
+    changed "files"; read them with `names`) or tables (`tuple[Row, ...]`: "commits" and "new_commits" as
+    (sha, subject, author), "changes" and "shown_changes" as (path, insertions, deletions)). Never a list
+    joined or encoded into one string.
+    """
 
     kind: EventKind
     actor: str  # a Slack user ID, or "bot"
     at: datetime
-    detail: Mapping[str, str] = field(default_factory=dict)
+    detail: Mapping[str, DetailValue] = field(default_factory=dict)
+
+    def names(self, key: str) -> tuple[str, ...]:
+        """A list of names in the detail; () when this event has none."""
+        value = self.detail.get(key, ())
+        if isinstance(value, str | int):
+            raise TypeError(f"{self.kind.value} detail {key!r} is {value!r}, not a list")
+        return tuple(value)
 
 
 BOT = "bot"

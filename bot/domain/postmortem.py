@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from bot.domain import failures
 from bot.domain.deploy import live_at
 from bot.domain.durations import format_duration
+from bot.domain.failures import describe as describe_failure
 from bot.domain.hotfix import Event, EventKind, Hotfix
 from bot.domain.policy import TimeTargets, role_label
+from bot.domain.step_timing import StepTiming, step_timings
+from bot.domain.trail import last_at, last_before, last_event
 
 SECURITY_TITLE = "Security hotfix"
 RESTRICTED = "restricted"
@@ -39,14 +41,6 @@ class Section:
     heading: str
     lines: tuple[str, ...] = ()
     hint: str = ""  # a section the team fills in says what belongs there
-
-
-@dataclass(frozen=True)
-class StepTiming:
-    step: str
-    took: timedelta | None  # None: the step did not happen, or nobody could see when it ended
-    target: timedelta | None  # None: the config sets no target for it
-    missing: str = "not done"
 
 
 @dataclass(frozen=True)
@@ -117,8 +111,8 @@ def _facts(hotfix: Hotfix, events: Sequence[Event], style: Style, secret: bool) 
                      f"{style.code(f'git log {hotfix.previous_tag}..{hotfix.tag}')}")
     facts += [f"Time to mitigate (declared to live): {_time_to_mitigate(hotfix, events)}",
               f"Monitoring outcome: {monitoring_outcome(events, style)}",
-              f"Time to close (declared to closed): {_since_declared(hotfix, _last(events, EventKind.CLOSED))}"]
-    closed = _last_event(events, EventKind.CLOSED)
+              f"Time to close (declared to closed): {_since_declared(hotfix, last_at(events, EventKind.CLOSED))}"]
+    closed = last_event(events, EventKind.CLOSED)
     if closed and closed.detail.get("reason"):
         facts.append(f"Closed before every merge-back: {style.text(closed.detail['reason'])}")
     return facts
@@ -128,7 +122,7 @@ def _time_to_mitigate(hotfix: Hotfix, events: Sequence[Event]) -> str:
     live = live_at(events, hotfix.tag) if hotfix.tag else None
     if live is not None:
         return f"{format_duration(live - hotfix.declared_at)} (the version endpoint reported {hotfix.tag})"
-    tagged = _last(events, EventKind.TAGGED)
+    tagged = last_at(events, EventKind.TAGGED)
     if tagged is None:
         return "not mitigated: no tag was pushed"
     return (f"unknown (no version endpoint reported the tag live); the tag was pushed "
@@ -146,16 +140,16 @@ def monitoring_outcome(events: Sequence[Event], style: Style) -> str:
     """How the last monitoring ended, and who said so; a rollback before it is mentioned too."""
     ended = [e for e in events if e.kind in _OUTCOMES]
     if not ended:
-        return "not reached" if _last(events, EventKind.TAGGED) is None else "still monitoring"
+        return "not reached" if last_at(events, EventKind.TAGGED) is None else "still monitoring"
     last = ended[-1]
-    tagged = _last_before(events, EventKind.TAGGED, last)
+    tagged = last_before(events, EventKind.TAGGED, last)
     watched = f" after {format_duration(last.at - tagged.at)} of monitoring" if tagged else ""
     if last.kind is EventKind.ROLLED_BACK:
         outcome = (f"Rolled back {style.code(last.detail['tag'])} to {style.code(last.detail['previous_tag'])} "
                    f"by {style.person(last.actor)}{watched}")
     else:
         outcome = f"Stable, confirmed by {style.person(last.actor)}{watched}"
-        early = _last_before(events, EventKind.MONITORING_ENDED_EARLY, last)
+        early = last_before(events, EventKind.MONITORING_ENDED_EARLY, last)
         if early is not None and early.at >= (tagged.at if tagged else early.at):  # an on-call lead's early end
             outcome += (f"; monitoring ended early, {early.detail['left']} before the window's end: "
                         f"“{style.text(early.detail['reason'])}”")
@@ -190,37 +184,6 @@ def _decisions(hotfix: Hotfix, events: Sequence[Event], style: Style) -> list[st
 
 
 # --- steps against their targets ----------------------------------------------------------------------------------
-def step_timings(events: Sequence[Event], times: TimeTargets) -> list[StepTiming]:
-    """Each step of the last round (after a rollback, the second deploy); targets as the config sets them."""
-    steps = [
-        _step(events, "Approval", EventKind.DECLARED, EventKind.FULLY_APPROVED, times.approval_escalation),
-        _step(events, "Branch cut", EventKind.FULLY_APPROVED, EventKind.BRANCH_CUT),
-        _step(events, "Fix & test", EventKind.BRANCH_CUT, EventKind.REVIEW_REQUESTED),
-        _step(events, "Review", EventKind.REVIEW_REQUESTED, EventKind.REVIEW_APPROVED, times.review_sla),
-        _step(events, "Tag pushed", EventKind.DEPLOY_STARTED, EventKind.TAGGED),
-        _live_step(events),
-        _step(events, "Merge back", EventKind.STABLE, EventKind.ALL_MERGED, times.merge_back_due),
-    ]
-    return steps
-
-
-def _step(events: Sequence[Event], step: str, start_kind: EventKind, end_kind: EventKind,
-          target: timedelta | None = None) -> StepTiming:
-    end = _last_event(events, end_kind)
-    start = _last_before(events, start_kind, end) if end else None
-    return StepTiming(step, end.at - start.at if end and start else None, target)
-
-
-def _live_step(events: Sequence[Event]) -> StepTiming:
-    tagged = _last_event(events, EventKind.TAGGED)
-    if tagged is None:
-        return StepTiming("Live", None, None)
-    live = live_at(events, tagged.detail["tag"])
-    if live is None:
-        return StepTiming("Live", None, None, missing="unknown: no version endpoint reported the tag")
-    return StepTiming("Live (after the tag, as the version endpoint said)", live - tagged.at, None)
-
-
 def _timing_line(timing: StepTiming) -> str:
     if timing.target is None:
         return f"{timing.step}: {timing.missing if timing.took is None else format_duration(timing.took)}"
@@ -246,6 +209,10 @@ def _timeline(events: Sequence[Event], style: Style, secret: bool) -> list[str]:
 
 def _said(event: Event, style: Style, secret: bool) -> str | None:
     """One event as a person would tell it; None for what the rest of the draft already says (reminders...)."""
+    return _what_people_did(event, style, secret) or _what_the_bot_reported(event, style)
+
+
+def _what_people_did(event: Event, style: Style, secret: bool) -> str | None:
     who, detail = style.person(event.actor), event.detail
     match event.kind:
         case EventKind.DECLARED:
@@ -255,31 +222,13 @@ def _said(event: Event, style: Style, secret: bool) -> str | None:
             return f"Approved by {who} as {role_label(detail['role'])}"
         case EventKind.REJECTED:
             return f"Rejected by {who} as {role_label(detail['role'])}: “{style.text(detail['reason'])}”"
-        case EventKind.BRANCH_CUT:
-            return f"Branch {style.code(detail['branch'])} pushed from {style.code(detail['base_ref'])}"
-        case EventKind.REVIEW_REQUESTED:
-            files = len(detail["files"].splitlines())
-            return f"Review requested ({files} file(s), +{detail['insertions']} −{detail['deletions']})"
         case EventKind.REVIEW_APPROVED:
             commit = f" for {style.code(detail['commit'][:10])}" if detail.get("commit") else ""
             return f"Review approved by {who}{commit}"
-        case EventKind.BRANCH_MOVED:
-            return (f"Not tagged: the branch moved past the approved {style.code(detail['approved'][:10])}; "
-                    "the new commits went back to review")
-        case EventKind.BRANCH_KEPT:
-            return f"Branch {style.code(detail['branch'])} kept: it had commits no target has"
         case EventKind.CHANGES_REQUESTED:
             return f"Changes requested by {who}: “{style.text(detail['reason'])}”"
         case EventKind.DEPLOY_STARTED:
             return f"Tag & deploy pressed by {who}"
-        case EventKind.TAGGED:
-            return f"Tag {style.code(detail['tag'])} pushed (the deploy pipeline's trigger)"
-        case EventKind.WENT_LIVE:
-            return f"{style.code(detail['tag'])} live: the version endpoint reported it"
-        case EventKind.HEALTH_FAILED:
-            return f"Health check failed: {style.text(detail['detail'])}"
-        case EventKind.HEALTH_RECOVERED:
-            return "Health check passed again"
         case EventKind.LOOKED_FINE:
             return f"Monitoring check-in: {who} said it looks fine"
         case EventKind.MONITORING_ENDED_EARLY:
@@ -288,33 +237,42 @@ def _said(event: Event, style: Style, secret: bool) -> str | None:
             return f"Stable, confirmed by {who}"
         case EventKind.ROLLED_BACK:
             return f"Rolled back {style.code(detail['tag'])} by {who}"
-        case EventKind.MERGED_BACK:
-            return f"{style.code(detail['target'])} has the fix (merged {detail['how']})"
-        case EventKind.MERGE_CONFLICT:
-            return f"Merge into {style.code(detail['target'])} conflicted"
-        case EventKind.STEP_FAILED:
-            return f"A step failed: {style.text(failures.describe(detail))}"
         case EventKind.CLOSED:
             reason = f": “{style.text(detail['reason'])}”" if detail.get("reason") else ""
             return f"Closed by {who}{reason}"
     return None
 
 
+def _what_the_bot_reported(event: Event, style: Style) -> str | None:
+    detail = event.detail
+    match event.kind:
+        case EventKind.BRANCH_CUT:
+            return f"Branch {style.code(detail['branch'])} pushed from {style.code(detail['base_ref'])}"
+        case EventKind.REVIEW_REQUESTED:
+            files = len(event.names("files"))
+            return f"Review requested ({files} file(s), +{detail['insertions']} −{detail['deletions']})"
+        case EventKind.BRANCH_MOVED:
+            return (f"Not tagged: the branch moved past the approved {style.code(detail['approved'][:10])}; "
+                    "the new commits went back to review")
+        case EventKind.BRANCH_KEPT:
+            return f"Branch {style.code(detail['branch'])} kept: it had commits no target has"
+        case EventKind.TAGGED:
+            return f"Tag {style.code(detail['tag'])} pushed (the deploy pipeline's trigger)"
+        case EventKind.WENT_LIVE:
+            return f"{style.code(detail['tag'])} live: the version endpoint reported it"
+        case EventKind.HEALTH_FAILED:
+            return f"Health check failed: {style.text(detail['detail'])}"
+        case EventKind.HEALTH_RECOVERED:
+            return "Health check passed again"
+        case EventKind.MERGED_BACK:
+            return f"{style.code(detail['target'])} has the fix (merged {detail['how']})"
+        case EventKind.MERGE_CONFLICT:
+            return f"Merge into {style.code(detail['target'])} conflicted"
+        case EventKind.STEP_FAILED:
+            return f"A step failed: {style.text(describe_failure(detail))}"
+    return None
+
+
 # --- helpers --------------------------------------------------------------------------------------------------
 def stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _last_event(events: Sequence[Event], kind: EventKind) -> Event | None:
-    return next((e for e in reversed(events) if e.kind is kind), None)
-
-
-def _last(events: Sequence[Event], kind: EventKind) -> datetime | None:
-    event = _last_event(events, kind)
-    return event.at if event else None
-
-
-def _last_before(events: Sequence[Event], kind: EventKind, end: Event) -> Event | None:
-    """The last `kind` recorded before `end` (by order: events of one move share their time)."""
-    before = events[: next(i for i, e in enumerate(events) if e is end)]
-    return _last_event(before, kind)

@@ -13,7 +13,7 @@ from bot.domain.hotfix import (
 from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy, role_label
 from bot.domain.review import Commit, ReviewChange, commits_to_detail
 from bot.domain.timers import CancelTimers, StartTimer, TimerKind
-from bot.domain.transitions import REASON_MAX, Outcome, Refused
+from bot.domain.transitions import REASON_MAX, Outcome, Refused, Remedy
 
 SECURITY = "security"
 REVIEW_TIMERS = (TimerKind.REVIEW_HALFWAY, TimerKind.REVIEW_OVERDUE)
@@ -97,8 +97,8 @@ def mark_stable(hotfix: Hotfix, *, user_id: str, targets: tuple[str, ...], polic
                 monitored_since: datetime) -> Outcome:
     """`monitored_since`: when the tag was pushed; Stable merges back only once the monitoring window has run."""
     if check_stable(hotfix, user_id=user_id, policy=policy, now=now, monitored_since=monitored_since):
-        raise Refused(f"{_monitored_until(hotfix, policy, now, monitored_since)}. To end monitoring early, say why: "
-                      f"press *Stable* on the status message, or `/hotfix stable {hotfix.key} <reason>`.")
+        raise Refused(f"{_monitored_until(hotfix, policy, now, monitored_since)}.", Remedy.END_MONITORING_EARLY,
+                      hotfix.key)
     return _stable(hotfix, user_id, targets, policy, now)
 
 
@@ -128,8 +128,9 @@ def check_stable(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime,
 
 def _stable(hotfix: Hotfix, user_id: str, targets: tuple[str, ...], policy: Policy, now: datetime) -> Outcome:
     stable = replace(hotfix, stage=Stage.MERGING_BACK, merge_targets=targets)
-    return Outcome(stable, (Event(EventKind.STABLE, user_id, now, {"targets": ",".join(targets)}),), (
-        CancelTimers(MONITORING_TIMERS), MergeBack(), StartTimer(TimerKind.MERGE_BACK_DUE, policy.times.merge_back_due)))
+    due = StartTimer(TimerKind.MERGE_BACK_DUE, policy.times.merge_back_due)
+    event = Event(EventKind.STABLE, user_id, now, {"targets": targets})
+    return Outcome(stable, (event,), (CancelTimers(MONITORING_TIMERS), MergeBack(), due))
 
 
 def _monitoring_left(policy: Policy, now: datetime, monitored_since: datetime) -> timedelta:
@@ -161,13 +162,13 @@ def record_merged(hotfix: Hotfix, *, target: str, commit: str, by_hand: bool, no
     events = [Event(EventKind.MERGED_BACK, BOT, now, {"target": target, "commit": commit, "how": how})]
     if merged.targets_left:
         return Outcome(merged, tuple(events))
-    events.append(Event(EventKind.ALL_MERGED, BOT, now, {"targets": ",".join(merged.merge_targets)}))
+    events.append(Event(EventKind.ALL_MERGED, BOT, now, {"targets": merged.merge_targets}))
     done = replace(merged, stage=Stage.MERGED)
     return Outcome(done, tuple(events), (CancelTimers((TimerKind.MERGE_BACK_DUE,)), DeleteBranch()))
 
 
 def record_conflict(hotfix: Hotfix, *, target: str, files: Collection[str], now: datetime) -> Outcome:
-    detail = {"target": target, "files": "\n".join(files)}
+    detail = {"target": target, "files": tuple(files)}
     return Outcome(hotfix, (Event(EventKind.MERGE_CONFLICT, BOT, now, detail),))
 
 
@@ -199,8 +200,7 @@ def close(hotfix: Hotfix, *, user_id: str, reason: str, policy: Policy, now: dat
     if hotfix.stage is not Stage.MERGED:
         if not reason.strip():
             left = ", ".join(hotfix.targets_left) or "the fix"
-            raise Refused(f"{hotfix.key} is not merged back yet ({left}). Close it with a reason: "
-                          f"`/hotfix close {hotfix.key} <reason>`.")
+            raise Refused(f"{hotfix.key} is not merged back yet ({left}).", Remedy.CLOSE_WITH_A_REASON, hotfix.key)
         reason = _reason(reason, "why it closes early")
     closed = replace(hotfix, stage=Stage.CLOSED, closed_at=now)
     event = Event(EventKind.CLOSED, user_id, now, {"reason": reason.strip()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from bot.domain.hotfix import BOT, Event, EventKind, Hotfix, ProbeDeploy, Stage, VerifyMerged
+from bot.domain.hotfix import BOT, DetailValue, Event, EventKind, Hotfix, ProbeDeploy, Stage, VerifyMerged
 from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer, Timer, TimerKind, in_quiet_hours
 from bot.domain.transitions import Outcome, Refused, missing_roles
@@ -52,9 +52,9 @@ def remind(hotfix: Hotfix, timer: Timer, *, policy: Policy, now: datetime, never
     if timer.kind is TimerKind.MERGE_BACK_DUE:  # verification, not trust: ask git which targets still lack it
         return Outcome(hotfix, effects=(VerifyMerged(remind=True), _ask_again(timer, policy)))
     people = _people_to_remind(hotfix, timer, policy)
-    detail = {"timer": timer.kind.value, "round": str(timer.round), "users": ",".join(people)}
+    detail: dict[str, DetailValue] = {"timer": timer.kind.value, "round": timer.round, "users": people}
     if timer.kind is TimerKind.APPROVAL_ESCALATION:
-        detail["missing"] = ",".join(missing_roles(hotfix, policy.approvals))
+        detail["missing"] = missing_roles(hotfix, policy.approvals)
     if timer.kind is TimerKind.MONITORING_END:
         detail["tag"] = hotfix.tag or ""
         if never_live:
@@ -98,7 +98,7 @@ def snooze(hotfix: Hotfix, kind: TimerKind, *, user_id: str, by: timedelta, poli
         raise Refused("Snooze for 30 minutes or 1 hour.")
     if user_id not in _people_to_remind(hotfix, Timer(0, kind, now), policy) and user_id != hotfix.declared_by:
         raise Refused("Only the people this reminder names can snooze it.")
-    event = Event(EventKind.SNOOZED, user_id, now, {"timer": kind.value, "minutes": str(int(by.total_seconds() // 60))})
+    event = Event(EventKind.SNOOZED, user_id, now, {"timer": kind.value, "minutes": int(by.total_seconds() // 60)})
     return Outcome(hotfix, (event,), (DelayTimer(kind, by),))
 
 
@@ -121,7 +121,7 @@ def also_by_direct_message(event: Event) -> tuple[str, ...]:
     """Who gets this event as a DM besides the thread reply."""
     if event.kind is not EventKind.REMINDED or TimerKind(event.detail["timer"]) not in _ALSO_BY_DM:
         return ()
-    return tuple(filter(None, event.detail.get("users", "").split(",")))
+    return event.names("users")
 
 
 def quiet_for(hotfix: Hotfix, now: datetime, policy: Policy, kind: TimerKind | None = None) -> bool:
@@ -135,5 +135,5 @@ def remind_merge_back(hotfix: Hotfix, *, missing: tuple[str, ...], now: datetime
     """After verification: name the targets git does not yet show as containing the fix."""
     if not missing or hotfix.stage is not Stage.MERGING_BACK:
         return Outcome(hotfix)
-    detail = {"timer": TimerKind.MERGE_BACK_DUE.value, "users": hotfix.declared_by, "targets": ",".join(missing)}
+    detail = {"timer": TimerKind.MERGE_BACK_DUE.value, "users": (hotfix.declared_by,), "targets": missing}
     return Outcome(hotfix, (Event(EventKind.REMINDED, BOT, now, detail),))

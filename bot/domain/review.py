@@ -1,9 +1,10 @@
 """What a reviewer is shown: the change up to one commit, and the commits added since the last approved one."""
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from bot.domain.hotfix import DetailValue, Row
 
 PATCH_KEPT = 8000  # characters of the diff kept with the review request; the thread shows at most this
 
@@ -47,19 +48,17 @@ class ReviewChange:
     def shown_from(self) -> str:
         return self.approved or self.base
 
-    def to_detail(self) -> dict[str, str]:
+    def to_detail(self) -> dict[str, DetailValue]:
         return {
             "base": self.base, "commit": self.commit, "approved": self.approved or "",
-            "files": "\n".join(f.path for f in self.files),
-            "insertions": str(self.insertions), "deletions": str(self.deletions),
-            "changes": json.dumps([[f.path, f.insertions, f.deletions] for f in self.files]),
-            "shown_changes": json.dumps([[f.path, f.insertions, f.deletions] for f in self.shown_files]),
+            "files": tuple(f.path for f in self.files), "insertions": self.insertions, "deletions": self.deletions,
+            "changes": _file_rows(self.files), "shown_changes": _file_rows(self.shown_files),
             "patch": self.patch[:PATCH_KEPT],
             "new_commits": commits_to_detail(self.new_commits),
         }
 
     @classmethod
-    def from_detail(cls, detail: Mapping[str, str]) -> ReviewChange:
+    def from_detail(cls, detail: Mapping[str, DetailValue]) -> ReviewChange:
         return cls(
             base=detail["base"], commit=detail["commit"], approved=detail["approved"] or None,
             files=_file_changes(detail["changes"]), shown_files=_file_changes(detail["shown_changes"]),
@@ -67,13 +66,17 @@ class ReviewChange:
         )
 
 
-def commits_to_detail(commits: tuple[Commit, ...]) -> str:
-    return json.dumps([[c.sha, c.subject, c.author] for c in commits])
+def commits_to_detail(commits: tuple[Commit, ...]) -> tuple[Row, ...]:
+    return tuple((c.sha, c.subject, c.author) for c in commits)
 
 
-def commits_from_detail(text: str) -> tuple[Commit, ...]:
-    return tuple(Commit(*entry) for entry in json.loads(text or "[]"))
+def commits_from_detail(rows: DetailValue) -> tuple[Commit, ...]:
+    return tuple(Commit(*row) for row in rows)
 
 
-def _file_changes(text: str) -> tuple[FileChange, ...]:
-    return tuple(FileChange(*entry) for entry in json.loads(text))
+def _file_rows(files: tuple[FileChange, ...]) -> tuple[Row, ...]:
+    return tuple((f.path, f.insertions, f.deletions) for f in files)
+
+
+def _file_changes(rows: DetailValue) -> tuple[FileChange, ...]:
+    return tuple(FileChange(*row) for row in rows)

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from bot.domain.deploy import live_at
 from bot.domain.hotfix import Event, EventKind, Hotfix, Stage
 from bot.domain.policy import Severity, TimeTargets
-from bot.domain.postmortem import step_timings
+from bot.domain.step_timing import step_timings
+from bot.domain.trail import last_at
 
 FOLLOW_UP_WINDOW = timedelta(days=7)  # another hotfix on the same repo this soon after the tag: the fix failed
 OUTCOMES = ("closed", "rejected", "open", "rolled_back")
@@ -140,7 +141,7 @@ def may_owe_merge_back(hotfix: Hotfix) -> bool:
 
 def _period(histories: Sequence[History], times: TimeTargets, start: datetime, end: datetime) -> PeriodFigures:
     declared = [h for h in histories if start < h.hotfix.declared_at <= end]  # one declared this instant counts
-    tagged = [h for h in declared if _last(h.events, EventKind.TAGGED)]
+    tagged = [h for h in declared if last_at(h.events, EventKind.TAGGED)]
     restored = [at - h.hotfix.declared_at for h in tagged if (at := live_at(h.events, h.hotfix.tag or ""))]
     return PeriodFigures(
         start=start, end=end,
@@ -185,13 +186,13 @@ def _change_failure(tagged: Sequence[History], histories: Sequence[History]) -> 
 
 
 def _followed_up(history: History, histories: Sequence[History]) -> bool:
-    tagged_at = _last(history.events, EventKind.TAGGED)
+    tagged_at = last_at(history.events, EventKind.TAGGED)
     return any(other.hotfix.repo == history.hotfix.repo and other.hotfix.number != history.hotfix.number
                and tagged_at < other.hotfix.declared_at <= tagged_at + FOLLOW_UP_WINDOW for other in histories)
 
 
 def _debt(history: History, times: TimeTargets, now: datetime) -> MergeBackDebt | None:
-    stable_at = _last(history.events, EventKind.STABLE)
+    stable_at = last_at(history.events, EventKind.STABLE)
     if stable_at is None or not may_owe_merge_back(history.hotfix):
         return None
     waiting = now - stable_at
@@ -201,7 +202,3 @@ def _debt(history: History, times: TimeTargets, now: datetime) -> MergeBackDebt 
 
 def _rolled_back(history: History) -> bool:
     return any(e.kind is EventKind.ROLLED_BACK for e in history.events)
-
-
-def _last(events: Sequence[Event], kind: EventKind) -> datetime | None:
-    return next((e.at for e in reversed(events) if e.kind is kind), None)

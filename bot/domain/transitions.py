@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
 from bot.domain.declaration import Declaration
 from bot.domain.hotfix import BOT, CutBranch, Decision, Effect, Event, EventKind, Hotfix, Stage
@@ -13,8 +14,21 @@ from bot.domain.timers import CancelTimers, StartTimer, TimerKind
 REASON_MAX = 500
 
 
+class Remedy(StrEnum):
+    """What the person can do instead of what was refused; each surface says it in its own words."""
+
+    END_MONITORING_EARLY = "end_monitoring_early"  # an on-call lead's Stable with a reason
+    CLOSE_WITH_A_REASON = "close_with_a_reason"
+
+
 class Refused(Exception):
-    """The procedure does not allow this; str(err) is shown to the person who asked."""
+    """The procedure does not allow this; str(err) is shown to the person who asked, followed by how to do
+    `remedy` for hotfix `key`, when there is one."""
+
+    def __init__(self, message: str, remedy: Remedy | None = None, key: str = "") -> None:
+        super().__init__(message)
+        self.remedy = remedy
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,8 @@ def declare(form: Declaration, *, declared_by: str, now: datetime, times: TimeTa
 
 
 def name_branch(hotfix: Hotfix) -> Hotfix:
-    """Once the store has numbered it, a security hotfix's branch is named after its key (the procedure: a CVE number is a disclosure)."""
+    """Once the store has numbered it, a security hotfix's branch is named after its key (the procedure: a CVE
+    number is a disclosure)."""
     if hotfix.branch:
         return hotfix
     return replace(hotfix, branch=security_branch_name(hotfix.key))
@@ -59,7 +74,7 @@ def approve(hotfix: Hotfix, *, user_id: str, policy: ApprovalPolicy, now: dateti
     approved = replace(hotfix, decisions=decisions)
     missing = missing_roles(approved, policy)
     needed = policy.roles_needed(hotfix.severity)
-    detail = {"role": role, "count": str(len(needed) - len(missing)), "of": str(len(needed)), "missing": ",".join(missing)}
+    detail = {"role": role, "count": len(needed) - len(missing), "of": len(needed), "missing": missing}
     events = [Event(EventKind.APPROVED, user_id, now, detail)]
     if missing:
         return Outcome(approved, tuple(events))

@@ -12,7 +12,7 @@ from bot.domain.hotfix import (
     CutBranch, DeleteBranch, Effect, Event, EventKind, Hotfix, MergeBack, ProbeDeploy, SummarizeDiff, TagRelease,
     VerifyMerged,
 )
-from bot.domain.step_times import completed_steps, ends_a_step
+from bot.domain.completed_steps import completed_steps, ends_a_step
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer
 from bot.domain.transitions import Outcome, Refused
 from bot.service.jobs import GIT_STEPS, GitJob, ProbeJob

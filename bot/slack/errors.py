@@ -11,7 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.transitions import Refused
-from bot.slack.views import escape
+from bot.slack.blocks import escape
+from bot.slack.refusals import refusal_text
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class ErrorReplies:
         @app.error
         def on_error(error: Exception, body: dict, client: WebClient) -> BoltResponse:
             if isinstance(error, Refused):
-                self.tell(client, body, str(error))
+                self.tell(client, body, refusal_text(error))
             else:
                 log.error("unhandled error for %s: %r", body.get("type", "request"), error, exc_info=error)
                 self.tell(client, body, SORRY)

@@ -1,8 +1,8 @@
-"""Every Block Kit surface the bot shows, built from domain objects. Pure: no I/O."""
+"""The modals, the status message, the answers to /hotfix, the stakeholder line and the App Home tab, built from
+domain objects (thread replies: replies.py). Pure: no I/O."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from slack_sdk.models.blocks import (
@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.checklists import REVIEW_CHECKLIST, SECURITY_CHECKLIST
 from bot.domain.declaration import TEXT_MAX, TITLE_MAX
 from bot.domain.durations import format_duration
 from bot.domain.hotfix import Hotfix, Stage
@@ -18,48 +19,11 @@ from bot.domain.policy import SEVERITY_CRITERIA, ApprovalPolicy, Severity, role_
 from bot.domain.stats import StepFigures, Stats
 from bot.domain.timers import Timer, TimerKind
 from bot.domain.transitions import REASON_MAX, missing_roles
+from bot.slack.blocks import Message, clock_time, code, escape, mention
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 SEVERITY_ICON = {Severity.CRITICAL: "🔴", Severity.HIGH: "🟠", Severity.MEDIUM: "🟡", Severity.LOW: "⚪"}
 SECURITY_TITLE = "Security hotfix in progress"
-
-
-@dataclass(frozen=True)
-class Message:
-    text: str  # also the notification and screen-reader fallback
-    blocks: list[Block] = field(default_factory=list)
-
-    def as_kwargs(self) -> dict:
-        kwargs: dict = {"text": self.text}
-        if self.blocks:
-            kwargs["blocks"] = [b.to_dict() for b in self.blocks]
-        return kwargs
-
-
-def escape(text: str) -> str:
-    """User text is shown, never interpreted: no <!channel> pings or fake links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def inert(text: str) -> str:
-    """Git text (file and branch names, commit subjects, diffs) for a code span or block: escaped, and a backtick in
-    it cannot end the span early, because it is shown as the look-alike ˋ (U+02CB), which Slack does not read."""
-    return escape(text).replace("`", "ˋ")
-
-
-def code(text: str) -> str:
-    return f"`{inert(text)}`"
-
-
-def mention(user_id: str) -> str:
-    return f"<@{user_id}>"
-
-
-def clock_time(at: datetime, now: datetime) -> str:
-    """`17:42 UTC` today; `21 Nov 17:42 UTC` on another day (and the year, in another year)."""
-    if at.date() == now.date():
-        return at.strftime("%H:%M UTC")
-    return at.strftime("%-d %b %H:%M UTC" if at.year == now.year else "%-d %b %Y %H:%M UTC")
 
 
 # --- modals ----------------------------------------------------------------------------------------------------
@@ -112,22 +76,6 @@ _REASON_MODALS = {
                                       "e.g. the fix is verified in production and error rates are back to normal"),
 }
 
-# The procedure's reviewer checklist.
-REVIEW_CHECKLIST = (
-    "Fix addresses the stated problem",
-    "Changes are minimal and focused",
-    "No unrelated changes included",
-    "Tests added/updated appropriately",
-    "No obvious regressions",
-    "Deployment plan is clear",
-    "Rollback plan is documented",
-    "Changes will merge cleanly to main branch",
-)
-SECURITY_CHECKLIST = (
-    "Security team has reviewed",
-    "Fix doesn't introduce new vulnerabilities",
-    "No sensitive data exposed in logs/errors",
-)
 
 
 # Slack takes at most 10 options in one checkboxes element: each checklist is its own element.
@@ -192,7 +140,8 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Time
             f"{'✅' if t in hotfix.merged_into else '⏳'} {code(t)}" for t in hotfix.merge_targets))
     blocks: list[Block] = [SectionBlock(text=headline), SectionBlock(fields=facts)]
     if reveal:
-        blocks.append(SectionBlock(text=f"*Impact:* {escape(hotfix.impact)}\n*Risk if delayed:* {escape(hotfix.risk)}"[:3000]))
+        impact = f"*Impact:* {escape(hotfix.impact)}\n*Risk if delayed:* {escape(hotfix.risk)}"
+        blocks.append(SectionBlock(text=impact[:3000]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=approvals_line(hotfix, policy, now))]))
     timers = [t for t in timers if t.kind is not TimerKind.DEPLOY_PROBE]  # every 30 s: noise, not news
     if timers:
@@ -200,7 +149,8 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Time
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Next: {due}")]))
     if buttons := _STAGE_BUTTONS.get(hotfix.stage):
         blocks.append(ActionsBlock(block_id=BlockId.DECISION, elements=[
-            ButtonElement(text=label, action_id=action, value=hotfix.key, style=style) for label, action, style in buttons
+            ButtonElement(text=label, action_id=action, value=hotfix.key, style=style)
+            for label, action, style in buttons
         ]))
     text = f"{hotfix.key} · {hotfix.severity.label} · {escape(public_title(hotfix))} · {hotfix.stage.label}"
     return Message(text, blocks)
@@ -260,7 +210,8 @@ def active_list(hotfixes: Sequence[Hotfix], now: datetime) -> Message:
 def stakeholder_line(hotfix: Hotfix, previous_stage: str, stage: str, thread_link: str) -> Message:
     """For the stakeholder channel: what changed, in one line, and where to read more."""
     change = f"{Stage(previous_stage).label} → {Stage(stage).label}" if previous_stage else "declared"
-    headline = f"{SEVERITY_ICON[hotfix.severity]} {hotfix.key} · {hotfix.severity.label} · {escape(public_title(hotfix))}"
+    headline = (f"{SEVERITY_ICON[hotfix.severity]} {hotfix.key} · {hotfix.severity.label} · "
+                f"{escape(public_title(hotfix))}")
     return Message(f"{headline}: {change}. <{thread_link}|Thread>")
 
 

@@ -1,7 +1,6 @@
 """Rows <-> domain objects for one unit of work. Nothing outside bot/store sees a row."""
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from sqlalchemy import insert, update
@@ -10,6 +9,7 @@ from sqlmodel import Session, col, select
 from bot.domain.hotfix import Decision, Event, EventKind, Hotfix, Stage
 from bot.domain.policy import Severity
 from bot.service.ports import StaleWrite
+from bot.store.event_detail import detail_from_json, detail_to_json
 from bot.store.tables import DecisionRow, EventRow, HotfixRow
 
 __all__ = ["HotfixStore", "StaleWrite"]
@@ -85,7 +85,7 @@ class HotfixStore:
         table = EventRow.__table__
         inserted = self.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), [
             {"hotfix_id": number, "kind": e.kind.value, "actor": e.actor, "at": e.at,
-             "detail": json.dumps(dict(e.detail))} for e in events
+             "detail": detail_to_json(e.detail)} for e in events
         ])
         return list(inserted.scalars())
 
@@ -127,7 +127,7 @@ class HotfixStore:
 
     @staticmethod
     def _event(row: EventRow) -> Event:
-        return Event(EventKind(row.kind), row.actor, row.at, json.loads(row.detail))
+        return Event(EventKind(row.kind), row.actor, row.at, detail_from_json(row.detail))
 
 
 def _columns(hotfix: Hotfix) -> dict:

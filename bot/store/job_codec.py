@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.hotfix import Event, EventKind
+from bot.store.event_detail import detail_from_stored
 
 _TYPE = "type"
 
@@ -65,7 +66,8 @@ def _typed(value: Any, hint: Any) -> Any:
     if value is None:
         return None
     if Event in (hint, *typing.get_args(hint)):
-        return Event(EventKind(value["kind"]), value["actor"], datetime.fromisoformat(value["at"]), value["detail"])
+        return Event(EventKind(value["kind"]), value["actor"], datetime.fromisoformat(value["at"]),
+                     detail_from_stored(value["detail"]))
     if isinstance(value, list):
         return tuple(value)
     return value

@@ -8,11 +8,11 @@ import pytest
 
 from bot.domain.timers import CancelTimers, StartTimer, TimerKind
 
-from bot.domain import transitions
+from bot.domain import procedure, transitions
 from bot.domain.declaration import Declaration, Field
 from bot.domain.hotfix import CutBranch, EventKind, Hotfix, Stage
-from bot.domain.policy import ApprovalPolicy, Severity
-from bot.domain.transitions import Refused
+from bot.domain.policy import ApprovalPolicy, Policy, Severity
+from bot.domain.transitions import Refused, Remedy
 
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 REPOS = ("payments",)
@@ -269,3 +269,13 @@ def test_surrounding_whitespace_around_an_issue_id_is_trimmed() -> None:
 def test_hostile_issue_ids_never_reach_a_branch_name() -> None:
     with pytest.raises(ValueError):
         transitions.declare(form(issue_id="--upload-pack=touch x"), declared_by="UDEV", now=NOW)
+
+
+
+def test_a_refusal_names_its_remedy_and_leaves_the_words_for_it_to_the_surface() -> None:
+    fixing = replace(declared(), stage=Stage.FIXING)
+    with pytest.raises(Refused) as refused:
+        procedure.close(fixing, user_id="UDEV", reason=" ", policy=Policy(POLICY), now=NOW)
+
+    assert (str(refused.value), refused.value.remedy, refused.value.key) == (
+        "HF-7 is not merged back yet (the fix).", Remedy.CLOSE_WITH_A_REASON, "HF-7")

@@ -232,6 +232,18 @@ def test_status_of_something_that_is_not_a_hotfix_id_says_what_they_look_like(dr
     assert "<!channel>" not in answer.body
 
 
+def test_closing_before_the_merge_back_without_a_reason_says_how_to_give_one(driver: Driver) -> None:
+    hotfix = declared(driver, user="UDEV")
+    before = counts(driver)
+
+    answer = driver.command(f"close {hotfix.key}", user="UDEV")
+
+    assert answer.json()["response_type"] == "ephemeral"
+    assert answer.text == ("HF-1 is not merged back yet (the fix). Close it with a reason: "
+                           "`/hotfix close HF-1 &lt;reason&gt;`.")
+    assert counts(driver) == before
+
+
 def test_an_unknown_subcommand_is_answered_with_help(driver: Driver) -> None:
     answer = driver.command("bogus", user="UDEV")
 

@@ -231,9 +231,10 @@ class FakeGitHub:
         )
 
     def secondary_rate_limit(
-        self, times: int = 1, *, retry_after: int = 1, operation: str | None = None
+        self, times: int = 1, *, retry_after: int | None = 1, operation: str | None = None
     ) -> None:
-        """The next `times` requests answer 403 with `retry-after`, as GitHub's secondary limit does."""
+        """The next `times` requests answer 403 with `retry-after`, as GitHub's secondary limit does (without
+        it when `retry_after` is None: GitHub then asks for a wait of at least a minute)."""
         self._add_fault(
             "secondary_rate_limit",
             times,
@@ -241,7 +242,7 @@ class FakeGitHub:
             lambda reset: Answer(
                 403,
                 {"message": SECONDARY_LIMIT_MESSAGE, "documentation_url": "https://docs.github.com/rest"},
-                (("retry-after", str(retry_after)),),
+                (("retry-after", str(retry_after)),) if retry_after is not None else (),
             ),
         )
 
@@ -260,6 +261,25 @@ class FakeGitHub:
                     "documentation_url": "https://docs.github.com/rest",
                 },
                 (("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", str(int(time.time()) + reset_in))),
+            ),
+        )
+
+    def forbid_next(
+        self, times: int = 1, *, permissions: str = "pull_requests=write", operation: str | None = None
+    ) -> None:
+        """The next `times` requests answer 403 as GitHub does to a fine-grained token or an app lacking
+        `permissions`, which it names in x-accepted-github-permissions."""
+        self._add_fault(
+            "forbidden",
+            times,
+            operation,
+            lambda reset: Answer(
+                403,
+                {
+                    "message": "Resource not accessible by personal access token",
+                    "documentation_url": "https://docs.github.com/rest",
+                },
+                (("x-accepted-github-permissions", permissions),),
             ),
         )
 

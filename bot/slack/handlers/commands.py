@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from bot.domain.transitions import Refused
 from bot.slack import views
 from bot.slack.handlers.uses import UseCases
+from bot.slack.refusals import refusal_text
 from bot.slack.views import Message
 
 Subcommand = Callable[[UseCases, str], Message]
@@ -28,7 +29,7 @@ def register(app: App, uses: UseCases) -> None:
             else:
                 reply = SUBCOMMANDS.get(verb.lower(), _unknown)(uses, rest.strip())
         except Refused as refusal:
-            reply = Message(views.escape(str(refusal)))
+            reply = Message(views.escape(refusal_text(refusal)))
         ack(response_type="ephemeral", **reply.as_kwargs())
 
 

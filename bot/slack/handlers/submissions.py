@@ -10,6 +10,7 @@ from bot.domain.transitions import Refused
 from bot.slack import forms
 from bot.slack.handlers.uses import UseCases
 from bot.slack.ids import BlockId, CallbackId
+from bot.slack.refusals import refusal_text
 
 
 def register(app: App, uses: UseCases) -> None:
@@ -53,6 +54,6 @@ def _submit(ack: Ack, block: BlockId, step: Callable[[], Hotfix]) -> None:
     try:
         step()
     except Refused as refusal:
-        ack(response_action="errors", errors={block.value: str(refusal)})
+        ack(response_action="errors", errors={block.value: refusal_text(refusal)})
         return
     ack()

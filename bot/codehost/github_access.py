@@ -1,0 +1,45 @@
+"""What `doctor` checks of the token on one repository, with reads only: nothing is written to find out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from githubkit.response import Response
+
+from bot.codehost.github_client import GitHubClient
+from bot.codehost.port import CodeHostRefused
+from bot.domain.codehost import RepoAccess
+
+WRITES = ("pull_requests: write", "contents: write")
+
+
+def repo_access(client: GitHubClient, owner: str, name: str) -> RepoAccess:
+    repo, rest = f"{owner}/{name}", client.api.rest
+    try:
+        found = client.call(lambda: rest.repos.get(owner, name), "metadata=read").json()
+    except CodeHostRefused as refused:
+        if refused.status == 401:
+            raise
+        return RepoAccess(repo, missing=("metadata: read (the repository itself)",))
+    branch = found.get("default_branch") or "main"
+    reads: list[tuple[str, Callable[[], Response[Any]]]] = [
+        ("pull_requests: read", lambda: rest.pulls.list(owner, name, per_page=1)),
+        ("checks: read", lambda: rest.checks.list_for_ref(owner, name, branch, per_page=1)),
+        ("statuses: read", lambda: rest.repos.get_combined_status_for_ref(owner, name, branch, per_page=1)),
+    ]
+    missing = [permission for permission, read in reads if not _allowed(client, read, permission)]
+    # What the token's user may do; a fine-grained token may still lack these, which only a write would show.
+    if (found.get("permissions") or {}).get("push") is False:
+        return RepoAccess(repo, missing=(*missing, *WRITES))
+    return RepoAccess(repo, missing=tuple(missing), unverified=WRITES)
+
+
+def _allowed(client: GitHubClient, read: Callable[[], Response[Any]], permission: str) -> bool:
+    try:
+        client.call(read, permission.replace(": ", "="))
+    except CodeHostRefused as refused:
+        if refused.status == 401:
+            raise
+        return False
+    return True
