@@ -67,8 +67,7 @@ class GitOps:
             if branch in snapshot.heads:
                 return self._existing_cut(mirror, spec, branch, snapshot.heads[branch])
             base_ref, base_commit = _cut_point(spec, snapshot)
-            self._before_push(spec, [ref])
-            rejections = mirror.push(f"{base_commit}:{ref}")
+            rejections = self._push(mirror, f"{base_commit}:{ref}")
             if not rejections:
                 return CutResult(branch, base_ref, base_commit)
             mirror.fetch()
@@ -116,8 +115,7 @@ class GitOps:
                 if mirror.is_ancestor(commit, tip):
                     return MergeResult(target, mirror.merged_by(commit, tip), already_merged=True)
                 merge = _merge_commit(mirror, target, tip, commit, message)
-                self._before_push(spec, [target_ref])
-                rejections = mirror.push(f"{merge}:{target_ref}")
+                rejections = self._push(mirror, f"{merge}:{target_ref}")
                 if not rejections:
                     return MergeResult(target, merge, already_merged=False)
                 if not lost_race(rejections):
@@ -146,9 +144,8 @@ class GitOps:
                     return  # already gone on the remote; the fetch pruned our copy
                 if head != commit:
                     raise BranchMoved(branch, head, _commits(mirror, commit, head))
-                self._before_push(spec, [ref])
                 # The lease makes the remote check the branch is still at `commit` as it deletes it.
-                rejections = mirror.push(f":{ref}", lease=(ref, commit))
+                rejections = self._push(mirror, f":{ref}", lease=(ref, commit))
                 if not rejections:
                     mirror.delete_local_ref(ref)
                     return
@@ -178,8 +175,10 @@ class GitOps:
                                 mirror.diff_patch(approved, head)[:PATCH_KEPT], approved,
                                 _commits(mirror, approved, head))
 
-    def _before_push(self, spec: RepoSpec, refs: list[str]) -> None:
-        """Called after the fetch and just before each push; tests override it to race the push."""
+    def _push(self, mirror: Mirror, *refspecs: str, atomic: bool = False,
+              lease: tuple[str, str] | None = None) -> list[Rejection]:
+        """Every push goes out here, after the checks made on the fetched state; returns what the remote refused."""
+        return mirror.push(*refspecs, atomic=atomic, lease=lease)
 
     def _tag(self, mirror: Mirror, spec: RepoSpec, snapshot: Snapshot, head: str, name: str,
              annotation: str) -> tuple[str, list[Rejection]]:
@@ -187,20 +186,17 @@ class GitOps:
         _check_ref(tag_ref)
         if spec.flow is Flow.PRODUCTION_TAG:
             mirror.create_tag(name, head, annotation)
-            self._before_push(spec, [tag_ref])
-            return head, mirror.push(f"{tag_ref}:{tag_ref}")
+            return head, self._push(mirror, f"{tag_ref}:{tag_ref}")
         main_tip = _head(snapshot, spec.main)
         if mirror.is_ancestor(head, main_tip):
             commit = mirror.merged_by(head, main_tip)
             mirror.create_tag(name, commit, annotation)
-            self._before_push(spec, [tag_ref])
-            return commit, mirror.push(f"{tag_ref}:{tag_ref}")
+            return commit, self._push(mirror, f"{tag_ref}:{tag_ref}")
         commit = _merge_commit(mirror, spec.main, main_tip, head, _first_line(annotation))
         mirror.create_tag(name, commit, annotation)
         main_ref = f"refs/heads/{spec.main}"
-        self._before_push(spec, [main_ref, tag_ref])
         # Atomic: main never gets the merge without its tag, so a re-run finds both or neither.
-        return commit, mirror.push(f"{commit}:{main_ref}", f"{tag_ref}:{tag_ref}", atomic=True)
+        return commit, self._push(mirror, f"{commit}:{main_ref}", f"{tag_ref}:{tag_ref}", atomic=True)
 
     def _existing_cut(self, mirror: Mirror, spec: RepoSpec, branch: str, head: str) -> CutResult:
         if spec.flow is Flow.TRUNK:
