@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import git
-
 from bot.domain.repo import Flow, RepoSpec
 from bot.domain.review import PATCH_KEPT, Commit, FileChange, ReviewChange
-from bot.domain.versions import newest_production, next_free_patch
-from bot.git.errors import (
-    BranchMoved,
-    InvalidRefName,
-    MergeConflict,
-    NoProductionTag,
-    PushRejected,
-    RefNotFound,
-)
-from bot.git.mirror import Mirror, Rejection, Snapshot, TagRecord, first_culprit, lost_race
+from bot.domain.versions import next_free_patch
+from bot.git.errors import BranchMoved, MergeConflict, NoProductionTag, PushRejected, RefNotFound
+from bot.git.mirror import Mirror, Rejection, Snapshot, first_culprit, lost_race
+from bot.git.refs import branch_ref, check_commit, check_ref
 from bot.git.results import CutResult, MergeResult, TagInfo, TagResult
+from bot.git import tagging
 
-MARKER_TRAILER = "Hotfix"
-PREVIOUS_TAG_TRAILER = "Previous-Tag"
 PUSH_ATTEMPTS = 5
 COMMITS_LISTED = 100
-_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 __all__ = ["CutResult", "GitOps", "MergeResult", "TagInfo", "TagResult", "branch_ref"]
 
@@ -58,7 +46,7 @@ class GitOps:
 
     def production_tag(self, spec: RepoSpec) -> TagInfo | None:
         with self._synced(spec) as mirror:
-            return _production(mirror.snapshot((), spec.production_tag).tags, spec.production_tag)
+            return tagging.production(mirror.snapshot((), spec.production_tag).tags, spec.production_tag)
 
     def cut_branch(self, spec: RepoSpec, branch: str) -> CutResult:
         ref = branch_ref(branch)
@@ -78,21 +66,21 @@ class GitOps:
     def tag_release(self, spec: RepoSpec, branch: str, commit: str, *, marker: str, message: str) -> TagResult:
         """Tag exactly `commit`, the approved one; raises BranchMoved if the branch has commits past it."""
         branch_ref(branch)  # refuses a name git would not accept before any git call
-        _check_commit(commit)
-        _check_marker(marker)
+        check_commit(commit)
+        tagging.check_marker(marker)
         with self._synced(spec) as mirror:
             for _ in range(PUSH_ATTEMPTS):
                 snapshot = mirror.snapshot((branch, spec.main), spec.production_tag)
-                if done := _tagged_with(snapshot.tags, marker):
+                if done := tagging.tagged_with(snapshot.tags, marker):
                     return done
-                production = _production(snapshot.tags, spec.production_tag)
+                production = tagging.production(snapshot.tags, spec.production_tag)
                 if production is None:
                     raise NoProductionTag(spec.production_tag)
                 head = _head(snapshot, branch)
                 if head != commit:
                     raise BranchMoved(branch, head, _commits(mirror, commit, head))
                 name = next_free_patch(production.name, (tag.name for tag in snapshot.tags))
-                annotation = _annotation(message, marker, production.name)
+                annotation = tagging.annotation(message, marker, production.name)
                 tagged, rejections = self._tag(mirror, spec, snapshot, commit, name, annotation)
                 if not rejections:
                     return TagResult(name, tagged, production.name)
@@ -104,7 +92,7 @@ class GitOps:
 
     def merge_back(self, spec: RepoSpec, commit: str, target: str, *, message: str) -> MergeResult:
         """Merge exactly `commit` (the tagged fix), whatever its branch points at by now."""
-        _check_commit(commit)
+        check_commit(commit)
         target_ref = branch_ref(target)
         with self._locked(spec) as mirror:
             for _ in range(PUSH_ATTEMPTS):
@@ -136,7 +124,7 @@ class GitOps:
     def delete_branch(self, spec: RepoSpec, branch: str, commit: str) -> None:
         """Delete the branch only while it points at `commit`; raises BranchMoved (and keeps it) otherwise."""
         ref = branch_ref(branch)
-        _check_commit(commit)
+        check_commit(commit)
         with self._synced(spec) as mirror:
             for _ in range(PUSH_ATTEMPTS):
                 head = mirror.resolve(ref)
@@ -163,7 +151,7 @@ class GitOps:
         """The branch's change since `base`, measured at one head; the diff shown starts at `approved` if given."""
         ref = branch_ref(branch)
         if approved:
-            _check_commit(approved)
+            check_commit(approved)
         with self._synced(spec) as mirror:
             base_commit, head = mirror.resolve(base), mirror.resolve(ref)
             if base_commit is None or head is None:
@@ -183,7 +171,7 @@ class GitOps:
     def _tag(self, mirror: Mirror, spec: RepoSpec, snapshot: Snapshot, head: str, name: str,
              annotation: str) -> tuple[str, list[Rejection]]:
         tag_ref = f"refs/tags/{name}"
-        _check_ref(tag_ref)
+        check_ref(tag_ref)
         if spec.flow is Flow.PRODUCTION_TAG:
             mirror.create_tag(name, head, annotation)
             return head, self._push(mirror, f"{tag_ref}:{tag_ref}")
@@ -203,7 +191,7 @@ class GitOps:
             main_tip = mirror.resolve(f"refs/heads/{spec.main}") or head
             return CutResult(branch, spec.main, mirror.run("merge_base", main_tip, head).strip())
         reachable = mirror.snapshot((), spec.production_tag, merged_into=head).tags
-        base = _production(reachable, spec.production_tag)
+        base = tagging.production(reachable, spec.production_tag)
         if base is None:
             raise NoProductionTag(spec.production_tag)
         return CutResult(branch, base.name, base.commit)
@@ -232,22 +220,6 @@ class GitOps:
             return mirror
 
 
-def branch_ref(branch: str) -> str:
-    """refs/heads/<branch>, once git agrees it is a valid name that can't be read as an option."""
-    if branch.startswith("-"):
-        raise InvalidRefName(branch)
-    ref = f"refs/heads/{branch}"
-    _check_ref(ref)
-    return ref
-
-
-@functools.lru_cache(maxsize=1024)
-def _check_ref(ref: str) -> None:
-    status, _, _ = git.Git().check_ref_format(ref, with_extended_output=True, with_exceptions=False)
-    if status != 0:
-        raise InvalidRefName(ref.removeprefix("refs/heads/").removeprefix("refs/tags/"))
-
-
 def _git_env(author_name: str, author_email: str) -> dict[str, str]:
     env = os.environ
     return {
@@ -259,15 +231,10 @@ def _git_env(author_name: str, author_email: str) -> dict[str, str]:
     }
 
 
-def _production(tags: list[TagRecord], glob: str) -> TagInfo | None:
-    name = newest_production((tag.name for tag in tags), glob)
-    return next(TagInfo(tag.name, tag.commit) for tag in tags if tag.name == name) if name else None
-
-
 def _cut_point(spec: RepoSpec, snapshot: Snapshot) -> tuple[str, str]:
     if spec.flow is Flow.TRUNK:
         return spec.main, _head(snapshot, spec.main)
-    production = _production(snapshot.tags, spec.production_tag)
+    production = tagging.production(snapshot.tags, spec.production_tag)
     if production is None:
         raise NoProductionTag(spec.production_tag)
     return production.name, production.commit
@@ -290,22 +257,6 @@ def _gave_up(rejections: list[Rejection]) -> str:
     return f"{first_culprit(rejections).reason}, still after {PUSH_ATTEMPTS} attempts"
 
 
-def _check_marker(marker: str) -> None:
-    if not marker.strip() or any(ch in marker for ch in "\r\n\0"):
-        raise ValueError(f"Hotfix marker must be one non-empty line, got {marker!r}.")
-
-
-def _annotation(message: str, marker: str, previous_tag: str) -> str:
-    return f"{message.rstrip()}\n\n{MARKER_TRAILER}: {marker}\n{PREVIOUS_TAG_TRAILER}: {previous_tag}\n"
-
-
-def _tagged_with(tags: list[TagRecord], marker: str) -> TagResult | None:
-    for tag in tags:
-        if tag.trailers.get(MARKER_TRAILER) == marker.strip():
-            return TagResult(tag.name, tag.commit, tag.trailers.get(PREVIOUS_TAG_TRAILER, ""))
-    return None
-
-
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "Merge hotfix"
 
@@ -323,7 +274,3 @@ def _commits(mirror: Mirror, old: str, new: str) -> tuple[Commit, ...]:
     return tuple(Commit(*fields) for fields in mirror.commits(old, new, COMMITS_LISTED))
 
 
-def _check_commit(commit: str) -> None:
-    """A commit the bot recorded: a full SHA, which git cannot read as an option or a range."""
-    if not _SHA.fullmatch(commit):
-        raise InvalidRefName(commit)
