@@ -12,7 +12,8 @@ from bot.domain.repo import Flow, RepoSpec
 from bot.domain.review import PATCH_KEPT, Commit, FileChange, ReviewChange
 from bot.domain.versions import next_free_patch
 from bot.git.errors import BranchMoved, MergeConflict, NoProductionTag, PushRejected, RefNotFound
-from bot.git.mirror import Mirror, Rejection, Snapshot, first_culprit, lost_race
+from bot.git.mirror import Mirror
+from bot.git.porcelain import Rejection, Snapshot, first_culprit, lost_race
 from bot.git.refs import branch_ref, check_commit, check_ref
 from bot.git.results import CutResult, MergeResult, TagInfo, TagResult
 from bot.git import tagging

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.versions import newest_production
-from bot.git.mirror import TagRecord
+from bot.git.porcelain import TagRecord
 from bot.git.results import TagInfo, TagResult
 
 MARKER_TRAILER = "Hotfix"

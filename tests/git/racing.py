@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.git.mirror import Mirror, Rejection
+from bot.git.mirror import Mirror
+from bot.git.porcelain import Rejection
 from bot.git.ops import GitOps
 
 
