@@ -1,6 +1,7 @@
 """The stand-in Slack: a local Web API that records and answers what the bot sends, as Slack answers it.
 
-The demo and the benchmarks play against it as it is; the tests install Slack's own checks on top (tests/support/fake_slack.py)."""
+The demo and the benchmarks play against it as it is; the tests install Slack's own checks on top
+(tests/support/fake_slack.py)."""
 
 from __future__ import annotations
 
