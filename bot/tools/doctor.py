@@ -14,7 +14,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from bot.config import ConfigError, HotfixConfig, Settings, database_url, load_config
 from bot.domain.policy import REVIEWER, Severity
@@ -23,6 +22,7 @@ from bot.git.errors import GitOpError, RemoteUnavailable
 from bot.git.ops import GitOps
 from bot.logs import redact
 from bot.store.migrations import alembic_config
+from bot.tools.database import first_line
 from bot.wiring import engine_for, web_client
 
 GIT_TIMEOUT_SECONDS = 60.0
@@ -244,7 +244,7 @@ def check_database(url: str) -> Check:
         finally:
             engine.dispose()
     except Exception as err:  # a driver's own errors are not OSError: whatever it is, this check failed
-        return Check(False, f"Database {shown}: {_first_line(err)}",
+        return Check(False, f"Database {shown}: {first_line(err)}",
                      "check DATABASE_URL, that the server is up and accepts this host, and the credentials")
 
 
@@ -266,8 +266,3 @@ def _migration_state(engine: Engine, shown: str) -> Check:
     found = ", ".join(sorted(current)) or "none"
     return Check(False, f"Database {shown}: at revision {found}, this version needs {', '.join(sorted(heads))}",
                  "`hotfix-bot serve` migrates it on start, keeping every row")
-
-
-def _first_line(err: Exception) -> str:
-    cause = err.orig if isinstance(err, DBAPIError) and err.orig is not None else err  # the driver's own words
-    return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
