@@ -147,6 +147,18 @@ def _bolt_app(settings: Settings) -> App:
     )
 
 
-def _web_client(settings: Settings, *, timeout: int) -> WebClient:
+def _web_client(settings: Settings, *, timeout: int, token: str | None = None) -> WebClient:
     retries = [ConnectionErrorRetryHandler(max_retry_count=1)]
-    return WebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=timeout, retry_handlers=retries)
+    return WebClient(token=token or settings.bot_token, base_url=settings.slack_api_url, timeout=timeout,
+                     retry_handlers=retries)
+
+
+# --- for the commands beside `serve` (bot.tools): the same adapters, built here too ----------------------------------
+def engine_for(database_url: str) -> Engine:
+    """An engine on an existing database: it neither creates nor migrates the schema."""
+    return make_engine(database_url)
+
+
+def web_client(settings: Settings, *, timeout: int, token: str | None = None) -> WebClient:
+    """A Web API client like the bot's, for `token` (default: the bot token)."""
+    return _web_client(settings, timeout=timeout, token=token)

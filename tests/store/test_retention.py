@@ -156,8 +156,8 @@ def test_a_stop_between_batches_leaves_the_rest_for_the_next_run(engine: Engine)
 def test_the_leader_prunes_and_a_follower_does_not(
     env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv("HOTFIX_LEADER_RETRY_SECONDS", "0.05")
-    settings = Settings.from_env(env)
+    monkeypatch.setenv("HOTFIX_LEADER_RETRY_SECONDS", "0.05")  # until Bot.start_workers reads the setting
+    settings = Settings.from_env({**env, "HOTFIX_LEADER_RETRY_SECONDS": "0.05"})
     clock = ManualClock()
     bot = build(settings, load_config(settings.config_path), clock=clock, poll_seconds=0.05,
                 prune_every=timedelta(seconds=0.05))

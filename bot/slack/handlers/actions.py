@@ -16,6 +16,12 @@ SNOOZES = {ActionId.SNOOZE_30M: timedelta(minutes=30), ActionId.SNOOZE_1H: timed
 
 
 def register(app: App, service: HotfixService) -> None:
+    for register_some in (_register_steps, _register_stable, _register_modal_steps, _register_snoozes,
+                          _register_looks_fine):
+        register_some(app, service)
+
+
+def _register_steps(app: App, service: HotfixService) -> None:
     steps: dict[ActionId, Callable[..., Hotfix]] = {
         ActionId.APPROVE: service.approve,
         ActionId.READY_FOR_REVIEW: service.ready_for_review,
@@ -33,6 +39,8 @@ def register(app: App, service: HotfixService) -> None:
     for action_id in steps:
         app.action(action_id)(on_step_clicked)
 
+
+def _register_stable(app: App, service: HotfixService) -> None:
     @app.action(ActionId.STABLE)
     def on_stable_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
@@ -43,6 +51,8 @@ def register(app: App, service: HotfixService) -> None:
         else:
             service.mark_stable(key, user_id=user_id)
 
+
+def _register_modal_steps(app: App, service: HotfixService) -> None:
     # These ask something first, in a modal; the rules are checked before it opens and again on submit.
     modals: dict[ActionId, tuple[Callable[..., Hotfix], Callable[[Hotfix], object]]] = {
         ActionId.REJECT: (service.check_may_reject, lambda h: views.reason_modal(h, CallbackId.REJECT)),
@@ -59,6 +69,8 @@ def register(app: App, service: HotfixService) -> None:
     for action_id in modals:
         app.action(action_id)(on_modal_step_clicked)
 
+
+def _register_snoozes(app: App, service: HotfixService) -> None:
     def on_snooze_clicked(ack: Ack, body: dict, action: dict) -> None:
         ack()
         key, _, kind = action.get("value", "").partition("|")
@@ -67,6 +79,8 @@ def register(app: App, service: HotfixService) -> None:
     for snooze in SNOOZES:
         app.action(snooze)(on_snooze_clicked)
 
+
+def _register_looks_fine(app: App, service: HotfixService) -> None:
     @app.action(ActionId.LOOKS_FINE)
     def on_looks_fine_clicked(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
