@@ -15,7 +15,8 @@ Run (from anywhere; the repo root is put on sys.path):
                       waiting threads. Sampling costs the bot some CPU: do not compare latencies of such a run.
 
 What runs (each in its own process, all on 127.0.0.1):
-  fake Slack  tests/support/fake_slack.FakeSlack, the Web API the bot calls (views.open, chat.postEphemeral on
+  fake Slack  bot/standins/slack.StandInSlack (the stand-in the demo and the tests use; the tests add Slack's
+              OpenAPI and Block Kit checks on top), the Web API the bot calls (views.open, chat.postEphemeral on
               refusals, and the job runners' chat.postMessage/chat.update), in a child process so that it does
               not share a GIL with the load generator.
   bot         `python -m bot serve --http --host 127.0.0.1 --port P`, a temp SQLite file, a temp hotfix.toml
@@ -78,7 +79,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support.config import CONFIG, SECRET, TOKEN  # noqa: E402  (the tests' config and credentials)
+from bench._config import CONFIG, SECRET, TOKEN  # noqa: E402  (the benchmarks' team and credentials)
 
 CHANNEL = "C0HOTFIX"
 DECLARER = "UDEV"       # declares the seed hotfixes; may snooze their reminders
@@ -98,17 +99,17 @@ COMMAND = "/hotfix"
 # Child: the fake Slack Web API
 # ------------------------------------------------------------------------------------------------------------------
 def run_fake_slack(latency_ms: float) -> None:
-    from tests.support.fake_slack import FakeSlack
+    from bot.standins.slack import StandInSlack
 
     if latency_ms > 0:  # every Web API answer takes this long, like a round trip to slack.com
-        answer = FakeSlack.answer_api
+        answer = StandInSlack.answer_api
 
         def slow_answer(self, method, request):
             time.sleep(latency_ms / 1000)
             return answer(self, method, request)
 
-        FakeSlack.answer_api = slow_answer
-    with FakeSlack(valid_tokens=[TOKEN]) as slack:
+        StandInSlack.answer_api = slow_answer
+    with StandInSlack(valid_tokens=[TOKEN]) as slack:
         print(slack.url, flush=True)
         sys.stdin.read()  # until the parent closes our stdin
         calls = collections.Counter(c.method for c in slack.calls)
@@ -171,7 +172,7 @@ class Kind:
 
 def kinds() -> list[Kind]:
     from bot.standins import payloads
-    from tests.support.driver import declaration_state
+    from bot.standins.payloads import declaration_state
 
     def seed(i: int) -> str:
         return f"HF-{i % SEEDS + 1}"
@@ -683,7 +684,7 @@ def main() -> int:
         remote = tmp / "payments.git"
         make_released_remote(tmp / "seed", remote)
         config = tmp / "hotfix.toml"
-        config.write_text(CONFIG.format(remote=remote.as_uri()))  # the tests' config
+        config.write_text(CONFIG.format(remote=remote.as_uri()))  # the tests' team (bench/_config.py)
         fake = subprocess.Popen([py, me, "--fake-slack", "--slack-latency-ms", str(args.slack_latency_ms)], cwd=tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         try:

@@ -35,7 +35,8 @@ from pathlib import Path
 
 from bot.domain.repo import RepoSpec
 from bot.domain.versions import newest_production, next_free_patch
-from bot.git.ops import GitOps, _check_ref
+from bot.git.ops import GitOps
+from bot.git.refs import check_ref
 
 COMMITS = 50_000
 FILES = 10_000
@@ -274,7 +275,7 @@ def restart_samples(workdir: Path, warm: GitOps, spec: RepoSpec, runs: int) -> t
     """A restart keeps the mirror on disk and loses the process: a fresh GitOps, no cached ref-name checks."""
     restarted, warmed = [], []
     for run in range(runs + 1):
-        _check_ref.cache_clear()
+        check_ref.cache_clear()
         fresh = GitOps(workdir)
         first = timed(lambda: fresh.cut_branch(spec, f"hotfix/RESTART-{run}"))
         again = timed(lambda: warm.cut_branch(spec, f"hotfix/WARM-{run}"))

@@ -75,7 +75,7 @@ from bot.store.db import create_schema, make_engine, transaction
 from bot.store.hotfix_store import HotfixStore
 from bot.store.tables import EventRow, JobRow, TimerRow
 from bot.wiring import build  # noqa: E402
-from tests.support.config import CONFIG as TEST_CONFIG  # noqa: E402
+from bench._config import CONFIG as TEAM_CONFIG  # noqa: E402
 
 TIMERS = 10_000
 DUE_TOGETHER = 1_000
@@ -87,7 +87,7 @@ LIVE_KIND = {Stage.AWAITING_APPROVAL: TimerKind.APPROVAL_ESCALATION,
 LEAD = 3.0  # seconds from setting up a lateness rep to its due instant
 TARGET_P99, TARGET_RELOAD = 1.0, 2.0
 
-CONFIG = TEST_CONFIG.format(remote="file:///nonexistent/payments.git")  # git is never reached here
+CONFIG = TEAM_CONFIG.format(remote="file:///nonexistent/payments.git")  # git is never reached here
 
 
 # --- helpers ------------------------------------------------------------------------------------------

@@ -78,7 +78,6 @@ class Bot:
     retention: RetentionSchedule | None = None
     mirrors: MirrorRefresher | None = None
     error_replies: ErrorReplies = field(default_factory=ErrorReplies)
-    leader_retry_seconds: float = 3.0
 
     @property
     def config(self) -> HotfixConfig:
@@ -91,7 +90,7 @@ class Bot:
     def start_workers(self) -> None:
         """Run timers and jobs while this process is the leader (see bot.runtime.leadership)."""
         self.leadership = Leadership(self.engine, on_elected=self._run_workers, on_deposed=self._stop_workers,
-                                     retry_seconds=self.leader_retry_seconds)
+                                     retry_seconds=self.settings.leader_retry_seconds)
         self.leadership.start()
 
     @property
@@ -131,7 +130,7 @@ class Bot:
 
 
 def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = None, poll_seconds: float = 1.0,
-          prune_every: timedelta = PRUNE_EVERY, leader_retry_seconds: float = 3.0) -> Bot:
+          prune_every: timedelta = PRUNE_EVERY) -> Bot:
     clock = clock or SystemClock()
     current = CurrentConfig(config)
     engine = make_engine(settings.database_url)
@@ -162,7 +161,7 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
               retention=RetentionSchedule(engine, clock, keep=lambda: current.config().retention.keep,
                                           every=prune_every),
               mirrors=MirrorRefresher(git_ops, lambda: repos().values(), lambda: current.config().git.mirror_refresh),
-              error_replies=error_replies, leader_retry_seconds=leader_retry_seconds)
+              error_replies=error_replies)
     metrics.watch(is_leader=lambda: bot.role == "leader",
                   database=lambda: gauges.read(engine, now=clock.now(), queues=runners))
     return bot
@@ -189,6 +188,18 @@ def _bolt_app(settings: Settings) -> App:
     )
 
 
-def _web_client(settings: Settings, *, timeout: int) -> WebClient:
+def _web_client(settings: Settings, *, timeout: int, token: str | None = None) -> WebClient:
     retries = [ConnectionErrorRetryHandler(max_retry_count=1)]
-    return WebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=timeout, retry_handlers=retries)
+    return WebClient(token=token or settings.bot_token, base_url=settings.slack_api_url, timeout=timeout,
+                     retry_handlers=retries)
+
+
+# --- for the commands beside `serve` (bot.tools): the same adapters, built here too ----------------------------------
+def engine_for(database_url: str) -> Engine:
+    """An engine on an existing database: it neither creates nor migrates the schema."""
+    return make_engine(database_url)
+
+
+def web_client(settings: Settings, *, timeout: int, token: str | None = None) -> WebClient:
+    """A Web API client like the bot's, for `token` (default: the bot token)."""
+    return _web_client(settings, timeout=timeout, token=token)

@@ -357,6 +357,18 @@ def test_an_app_token_of_the_wrong_kind_is_refused() -> None:
     assert "SLACK_APP_TOKEN" in message and "xapp-" in message
 
 
+def test_the_leader_retry_is_3_seconds_unless_set() -> None:
+    assert Settings.from_env(dict(GOOD_ENV)).leader_retry_seconds == 3.0
+    assert Settings.from_env({**GOOD_ENV, "HOTFIX_LEADER_RETRY_SECONDS": " 0.5 "}).leader_retry_seconds == 0.5
+
+
+@pytest.mark.parametrize("written", ["0", "-1", "soon", "nan", "inf"])
+def test_a_leader_retry_that_is_no_positive_number_is_refused(written: str) -> None:
+    message = settings_problem({**GOOD_ENV, "HOTFIX_LEADER_RETRY_SECONDS": written})
+
+    assert message == f'HOTFIX_LEADER_RETRY_SECONDS must be a number of seconds above 0, e.g. "3"; it is "{written}".'
+
+
 def test_load_environment_reports_the_environment_before_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as problem:
         load_environment({"HOTFIX_CONFIG": str(tmp_path / "nowhere.toml")})

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import doctor
+from bot.tools import doctor
 from bot.cli import main
 from bot.store.db import create_schema, make_engine
 from tests.conftest import CONFIG

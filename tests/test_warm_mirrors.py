@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import check_remotes
+from bot.serving import check_remotes
 from bot.config import Settings, load_config
 from bot.domain.repo import RepoSpec
 from bot.git.ops import GitOps

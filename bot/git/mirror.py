@@ -8,12 +8,20 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import git
 
 from bot.git.errors import GitOpError, remote_failure
+from bot.git.porcelain import (
+    REF_RECORD_END,
+    Rejection,
+    Snapshot,
+    parse_rejections,
+    parse_snapshot,
+    with_server_words,
+)
 from bot.logs import redact
 
 _FETCH_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
@@ -23,46 +31,10 @@ _MIRROR_CONFIG = {
     "tag.gpgSign": "false",  # a signing default in the host's git config must not break tagging
     "commit.gpgSign": "false",
 }
-# Push rejections that mean "someone else pushed first": fetch and try again.
-_LOST_RACE = ("non-fast-forward", "fetch first", "already exists", "stale info", "failed to update ref",
-              "failed to lock", "cannot lock ref", "incorrect old value")
-_ATOMIC_BYSTANDER = "atomic push failed"
-_REF_RECORD_END = "\x01"
 # A mirror without blobs: commits and trees only; git fetches the few blobs a merge or a diff reads on demand.
 _PARTIAL_FILTER = "blob:none"
 _FILTER_IGNORED = "filtering not recognized by server"
 _LOOSE_OBJECT = re.compile(r"[0-9a-f]{38}(?:[0-9a-f]{24})?")
-
-@dataclass(frozen=True)
-class Rejection:
-    ref: str
-    reason: str
-
-    @property
-    def lost_race(self) -> bool:
-        return any(marker in self.reason for marker in _LOST_RACE)
-
-
-@dataclass(frozen=True)
-class TagRecord:
-    name: str
-    commit: str
-    trailers: dict[str, str] = field(default_factory=dict)  # only annotated tags carry trailers
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    heads: dict[str, str]  # branch name -> commit
-    tags: list[TagRecord]
-
-
-def lost_race(rejections: list[Rejection]) -> bool:
-    culprits = [r for r in rejections if r.reason != _ATOMIC_BYSTANDER]
-    return bool(culprits) and all(r.lost_race for r in culprits)
-
-
-def first_culprit(rejections: list[Rejection]) -> Rejection:
-    return next((r for r in rejections if r.reason != _ATOMIC_BYSTANDER), rejections[0])
 
 
 class Mirror:
@@ -107,20 +79,20 @@ class Mirror:
         if lease:
             options.append(f"--force-with-lease={lease[0]}:{lease[1]}")
         result = self._call("push", *options, "origin", *refspecs, network=True)
-        rejections = _parse_rejections(result.out)
+        rejections = parse_rejections(result.out)
         if result.status != 0 and not rejections:
             raise remote_failure(self.name, result.err, self._short_error(result.err))
         if self._partial:
             self._promise_made_objects()
-        return [_with_server_words(r, result.err) for r in rejections]
+        return [with_server_words(r, result.err) for r in rejections]
 
     def snapshot(self, branches: Iterable[str], tag_glob: str, merged_into: str | None = None) -> Snapshot:
         """Commits of the named branches and all tags matching tag_glob, in one git call."""
         fields = "%(refname)%00%(objecttype)%00%(objectname)%00%(*objectname)%00%(contents:trailers)"
         merged = [f"--merged={merged_into}"] if merged_into else []
         patterns = [f"refs/heads/{branch}" for branch in branches] + [f"refs/tags/{tag_glob}"]
-        out = self.run("for_each_ref", f"--format={fields}{_REF_RECORD_END}", *merged, *patterns)
-        return _parse_snapshot(out, set(branches))
+        out = self.run("for_each_ref", f"--format={fields}{REF_RECORD_END}", *merged, *patterns)
+        return parse_snapshot(out, set(branches))
 
     def resolve(self, rev: str) -> str | None:
         result = self._call("rev_parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
@@ -260,45 +232,3 @@ class _Result:
     status: int
     out: str
     err: str
-
-
-def _with_server_words(rejection: Rejection, stderr: str) -> Rejection:
-    """Hooks and protected-branch rules explain themselves on `remote:` lines: that is what people need to read."""
-    said = [line[len("remote:"):].strip() for line in stderr.splitlines() if line.startswith("remote:")]
-    said = [line for line in said if line]
-    if rejection.lost_race or not said:
-        return rejection
-    return Rejection(rejection.ref, f"{rejection.reason} ({redact(' '.join(said))[:300]})")
-
-
-def _parse_rejections(porcelain: str) -> list[Rejection]:
-    rejections = []
-    for line in porcelain.splitlines():
-        if not line.startswith("!"):
-            continue
-        _, refspec, summary = line.split("\t", 2)
-        reason = summary[summary.find("(") + 1 : summary.rfind(")")] if "(" in summary else summary
-        rejections.append(Rejection(refspec.rpartition(":")[2], reason.strip()))
-    return rejections
-
-
-def _parse_snapshot(out: str, branches: set[str]) -> Snapshot:
-    heads: dict[str, str] = {}
-    tags: list[TagRecord] = []
-    for record in out.split(_REF_RECORD_END):
-        record = record.lstrip("\n")
-        if not record:
-            continue
-        refname, objecttype, objectname, peeled, trailers = record.split("\0")
-        if refname.startswith("refs/heads/") and refname.removeprefix("refs/heads/") in branches:
-            heads[refname.removeprefix("refs/heads/")] = objectname
-        elif refname.startswith("refs/tags/"):
-            annotated = objecttype == "tag"
-            tags.append(TagRecord(refname.removeprefix("refs/tags/"), peeled if annotated else objectname,
-                                  _parse_trailers(trailers) if annotated else {}))
-    return Snapshot(heads, tags)
-
-
-def _parse_trailers(text: str) -> dict[str, str]:
-    pairs = (line.partition(":") for line in text.splitlines() if ":" in line)
-    return {key.strip(): value.strip() for key, _, value in pairs}

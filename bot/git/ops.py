@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import git
-
 from bot.domain.repo import Flow, RepoSpec
 from bot.domain.review import PATCH_KEPT, Commit, FileChange, ReviewChange
-from bot.domain.versions import newest_production, next_free_patch
-from bot.git.errors import (
-    BranchMoved,
-    InvalidRefName,
-    MergeConflict,
-    NoProductionTag,
-    PushRejected,
-    RefNotFound,
-)
-from bot.git.mirror import Mirror, Rejection, Snapshot, TagRecord, first_culprit, lost_race
+from bot.domain.versions import next_free_patch
+from bot.git.errors import BranchMoved, MergeConflict, NoProductionTag, PushRejected, RefNotFound
+from bot.git.mirror import Mirror
+from bot.git.porcelain import Rejection, Snapshot, first_culprit, lost_race
+from bot.git.refs import branch_ref, check_commit, check_ref
 from bot.git.results import CutResult, MergeResult, TagInfo, TagResult
+from bot.git import tagging
 
-MARKER_TRAILER = "Hotfix"
-PREVIOUS_TAG_TRAILER = "Previous-Tag"
 PUSH_ATTEMPTS = 5
 COMMITS_LISTED = 100
-_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 __all__ = ["CutResult", "GitOps", "MergeResult", "TagInfo", "TagResult", "branch_ref"]
 
@@ -58,7 +47,7 @@ class GitOps:
 
     def production_tag(self, spec: RepoSpec) -> TagInfo | None:
         with self._synced(spec) as mirror:
-            return _production(mirror.snapshot((), spec.production_tag).tags, spec.production_tag)
+            return tagging.production(mirror.snapshot((), spec.production_tag).tags, spec.production_tag)
 
     def cut_branch(self, spec: RepoSpec, branch: str) -> CutResult:
         ref = branch_ref(branch)
@@ -67,8 +56,7 @@ class GitOps:
             if branch in snapshot.heads:
                 return self._existing_cut(mirror, spec, branch, snapshot.heads[branch])
             base_ref, base_commit = _cut_point(spec, snapshot)
-            self._before_push(spec, [ref])
-            rejections = mirror.push(f"{base_commit}:{ref}")
+            rejections = self._push(mirror, f"{base_commit}:{ref}")
             if not rejections:
                 return CutResult(branch, base_ref, base_commit)
             mirror.fetch()
@@ -79,21 +67,21 @@ class GitOps:
     def tag_release(self, spec: RepoSpec, branch: str, commit: str, *, marker: str, message: str) -> TagResult:
         """Tag exactly `commit`, the approved one; raises BranchMoved if the branch has commits past it."""
         branch_ref(branch)  # refuses a name git would not accept before any git call
-        _check_commit(commit)
-        _check_marker(marker)
+        check_commit(commit)
+        tagging.check_marker(marker)
         with self._synced(spec) as mirror:
             for _ in range(PUSH_ATTEMPTS):
                 snapshot = mirror.snapshot((branch, spec.main), spec.production_tag)
-                if done := _tagged_with(snapshot.tags, marker):
+                if done := tagging.tagged_with(snapshot.tags, marker):
                     return done
-                production = _production(snapshot.tags, spec.production_tag)
+                production = tagging.production(snapshot.tags, spec.production_tag)
                 if production is None:
                     raise NoProductionTag(spec.production_tag)
                 head = _head(snapshot, branch)
                 if head != commit:
                     raise BranchMoved(branch, head, _commits(mirror, commit, head))
                 name = next_free_patch(production.name, (tag.name for tag in snapshot.tags))
-                annotation = _annotation(message, marker, production.name)
+                annotation = tagging.annotation(message, marker, production.name)
                 tagged, rejections = self._tag(mirror, spec, snapshot, commit, name, annotation)
                 if not rejections:
                     return TagResult(name, tagged, production.name)
@@ -105,7 +93,7 @@ class GitOps:
 
     def merge_back(self, spec: RepoSpec, commit: str, target: str, *, message: str) -> MergeResult:
         """Merge exactly `commit` (the tagged fix), whatever its branch points at by now."""
-        _check_commit(commit)
+        check_commit(commit)
         target_ref = branch_ref(target)
         with self._locked(spec) as mirror:
             for _ in range(PUSH_ATTEMPTS):
@@ -116,8 +104,7 @@ class GitOps:
                 if mirror.is_ancestor(commit, tip):
                     return MergeResult(target, mirror.merged_by(commit, tip), already_merged=True)
                 merge = _merge_commit(mirror, target, tip, commit, message)
-                self._before_push(spec, [target_ref])
-                rejections = mirror.push(f"{merge}:{target_ref}")
+                rejections = self._push(mirror, f"{merge}:{target_ref}")
                 if not rejections:
                     return MergeResult(target, merge, already_merged=False)
                 if not lost_race(rejections):
@@ -138,7 +125,7 @@ class GitOps:
     def delete_branch(self, spec: RepoSpec, branch: str, commit: str) -> None:
         """Delete the branch only while it points at `commit`; raises BranchMoved (and keeps it) otherwise."""
         ref = branch_ref(branch)
-        _check_commit(commit)
+        check_commit(commit)
         with self._synced(spec) as mirror:
             for _ in range(PUSH_ATTEMPTS):
                 head = mirror.resolve(ref)
@@ -146,9 +133,8 @@ class GitOps:
                     return  # already gone on the remote; the fetch pruned our copy
                 if head != commit:
                     raise BranchMoved(branch, head, _commits(mirror, commit, head))
-                self._before_push(spec, [ref])
                 # The lease makes the remote check the branch is still at `commit` as it deletes it.
-                rejections = mirror.push(f":{ref}", lease=(ref, commit))
+                rejections = self._push(mirror, f":{ref}", lease=(ref, commit))
                 if not rejections:
                     mirror.delete_local_ref(ref)
                     return
@@ -166,7 +152,7 @@ class GitOps:
         """The branch's change since `base`, measured at one head; the diff shown starts at `approved` if given."""
         ref = branch_ref(branch)
         if approved:
-            _check_commit(approved)
+            check_commit(approved)
         with self._synced(spec) as mirror:
             base_commit, head = mirror.resolve(base), mirror.resolve(ref)
             if base_commit is None or head is None:
@@ -178,36 +164,35 @@ class GitOps:
                                 mirror.diff_patch(approved, head)[:PATCH_KEPT], approved,
                                 _commits(mirror, approved, head))
 
-    def _before_push(self, spec: RepoSpec, refs: list[str]) -> None:
-        """Called after the fetch and just before each push; tests override it to race the push."""
+    def _push(self, mirror: Mirror, *refspecs: str, atomic: bool = False,
+              lease: tuple[str, str] | None = None) -> list[Rejection]:
+        """Every push goes out here, after the checks made on the fetched state; returns what the remote refused."""
+        return mirror.push(*refspecs, atomic=atomic, lease=lease)
 
     def _tag(self, mirror: Mirror, spec: RepoSpec, snapshot: Snapshot, head: str, name: str,
              annotation: str) -> tuple[str, list[Rejection]]:
         tag_ref = f"refs/tags/{name}"
-        _check_ref(tag_ref)
+        check_ref(tag_ref)
         if spec.flow is Flow.PRODUCTION_TAG:
             mirror.create_tag(name, head, annotation)
-            self._before_push(spec, [tag_ref])
-            return head, mirror.push(f"{tag_ref}:{tag_ref}")
+            return head, self._push(mirror, f"{tag_ref}:{tag_ref}")
         main_tip = _head(snapshot, spec.main)
         if mirror.is_ancestor(head, main_tip):
             commit = mirror.merged_by(head, main_tip)
             mirror.create_tag(name, commit, annotation)
-            self._before_push(spec, [tag_ref])
-            return commit, mirror.push(f"{tag_ref}:{tag_ref}")
+            return commit, self._push(mirror, f"{tag_ref}:{tag_ref}")
         commit = _merge_commit(mirror, spec.main, main_tip, head, _first_line(annotation))
         mirror.create_tag(name, commit, annotation)
         main_ref = f"refs/heads/{spec.main}"
-        self._before_push(spec, [main_ref, tag_ref])
         # Atomic: main never gets the merge without its tag, so a re-run finds both or neither.
-        return commit, mirror.push(f"{commit}:{main_ref}", f"{tag_ref}:{tag_ref}", atomic=True)
+        return commit, self._push(mirror, f"{commit}:{main_ref}", f"{tag_ref}:{tag_ref}", atomic=True)
 
     def _existing_cut(self, mirror: Mirror, spec: RepoSpec, branch: str, head: str) -> CutResult:
         if spec.flow is Flow.TRUNK:
             main_tip = mirror.resolve(f"refs/heads/{spec.main}") or head
             return CutResult(branch, spec.main, mirror.run("merge_base", main_tip, head).strip())
         reachable = mirror.snapshot((), spec.production_tag, merged_into=head).tags
-        base = _production(reachable, spec.production_tag)
+        base = tagging.production(reachable, spec.production_tag)
         if base is None:
             raise NoProductionTag(spec.production_tag)
         return CutResult(branch, base.name, base.commit)
@@ -236,22 +221,6 @@ class GitOps:
             return mirror
 
 
-def branch_ref(branch: str) -> str:
-    """refs/heads/<branch>, once git agrees it is a valid name that can't be read as an option."""
-    if branch.startswith("-"):
-        raise InvalidRefName(branch)
-    ref = f"refs/heads/{branch}"
-    _check_ref(ref)
-    return ref
-
-
-@functools.lru_cache(maxsize=1024)
-def _check_ref(ref: str) -> None:
-    status, _, _ = git.Git().check_ref_format(ref, with_extended_output=True, with_exceptions=False)
-    if status != 0:
-        raise InvalidRefName(ref.removeprefix("refs/heads/").removeprefix("refs/tags/"))
-
-
 def _git_env(author_name: str, author_email: str) -> dict[str, str]:
     env = os.environ
     return {
@@ -263,15 +232,10 @@ def _git_env(author_name: str, author_email: str) -> dict[str, str]:
     }
 
 
-def _production(tags: list[TagRecord], glob: str) -> TagInfo | None:
-    name = newest_production((tag.name for tag in tags), glob)
-    return next(TagInfo(tag.name, tag.commit) for tag in tags if tag.name == name) if name else None
-
-
 def _cut_point(spec: RepoSpec, snapshot: Snapshot) -> tuple[str, str]:
     if spec.flow is Flow.TRUNK:
         return spec.main, _head(snapshot, spec.main)
-    production = _production(snapshot.tags, spec.production_tag)
+    production = tagging.production(snapshot.tags, spec.production_tag)
     if production is None:
         raise NoProductionTag(spec.production_tag)
     return production.name, production.commit
@@ -294,22 +258,6 @@ def _gave_up(rejections: list[Rejection]) -> str:
     return f"{first_culprit(rejections).reason}, still after {PUSH_ATTEMPTS} attempts"
 
 
-def _check_marker(marker: str) -> None:
-    if not marker.strip() or any(ch in marker for ch in "\r\n\0"):
-        raise ValueError(f"Hotfix marker must be one non-empty line, got {marker!r}.")
-
-
-def _annotation(message: str, marker: str, previous_tag: str) -> str:
-    return f"{message.rstrip()}\n\n{MARKER_TRAILER}: {marker}\n{PREVIOUS_TAG_TRAILER}: {previous_tag}\n"
-
-
-def _tagged_with(tags: list[TagRecord], marker: str) -> TagResult | None:
-    for tag in tags:
-        if tag.trailers.get(MARKER_TRAILER) == marker.strip():
-            return TagResult(tag.name, tag.commit, tag.trailers.get(PREVIOUS_TAG_TRAILER, ""))
-    return None
-
-
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "Merge hotfix"
 
@@ -327,7 +275,3 @@ def _commits(mirror: Mirror, old: str, new: str) -> tuple[Commit, ...]:
     return tuple(Commit(*fields) for fields in mirror.commits(old, new, COMMITS_LISTED))
 
 
-def _check_commit(commit: str) -> None:
-    """A commit the bot recorded: a full SHA, which git cannot read as an option or a range."""
-    if not _SHA.fullmatch(commit):
-        raise InvalidRefName(commit)

@@ -117,6 +117,26 @@ def select_state(value: str | None, text: str | None = None) -> dict[str, Any]:
     return {"type": "static_select", "selected_option": option}
 
 
+def declaration_state(*, title: str = "Checkout returns 500", issue_id: str = "PROD-501", severity: str | None = "high",
+                      impact: str = "All card payments fail", risk: str = "Revenue loss every minute",
+                      repo: str | None = "payments", security: bool = False, override: bool = False) -> dict:
+    """The declare modal's state as Slack submits it, filled in like a person would (each field can be changed)."""
+    def checked(on: bool) -> dict:
+        return {"type": "checkboxes", "selected_options": [{"value": "yes"}] if on else []}
+
+    state = {
+        "title": text_input_state(title),
+        "issue_id": text_input_state(issue_id),
+        "severity": select_state(severity),
+        "impact": text_input_state(impact),
+        "risk": text_input_state(risk),
+        "repo": select_state(repo),
+        "security": checked(security),
+        "override": checked(override),
+    }
+    return {block: {block: element} for block, element in state.items()}
+
+
 def event_callback(event: dict[str, Any], *, event_id: str | None = None, team_id: str = TEAM_ID) -> str:
     return json.dumps({
         "token": VERIFICATION_TOKEN,

@@ -1,56 +1,22 @@
 """The stand-in Slack: a local Web API that records and answers what the bot sends, as Slack answers it.
 
-The demo plays against it as it is; the tests install Slack's own checks on top (tests/support/fake_slack.py)."""
+The demo and the benchmarks play against it as it is; the tests install Slack's own checks on top
+(tests/support/fake_slack.py)."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from bot.standins.slack_calls import MESSAGE_METHODS, Call, Fault, brief, matches, texts_in
 from bot.standins.slack_http import Handler, Reply, Request
 from bot.standins.slack_workspace import Workspace
 
-MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url")
-
-
-@dataclass(frozen=True)
-class Call:
-    method: str
-    args: dict[str, Any]
-    at: float
-    error: str | None = None  # Slack's error code when the call was refused or failed
-    answer: dict[str, Any] = field(default_factory=dict)  # what Slack answered (the new message's ts, the view)
-
-    def __getitem__(self, name: str) -> Any:
-        return self.args[name]
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.args.get(name, default)
-
-
-@dataclass
-class _Fault:
-    status: int
-    retry_after: int
-    times: int
-    error: str | None
-
-    def reply(self) -> Reply:
-        if self.error is not None:
-            return Reply(200, {"ok": False, "error": self.error})
-        if self.status == 429:
-            retry_after = (("Retry-After", str(self.retry_after)),)
-            return Reply(429, {"ok": False, "error": "ratelimited"}, retry_after)
-        return Reply(self.status, {"ok": False, "error": "fatal_error"})
-
-    def describe(self) -> str:
-        return self.error or ("ratelimited" if self.status == 429 else f"http_{self.status}")
+__all__ = ["MESSAGE_METHODS", "Call", "StandInSlack"]
 
 
 class StandInSlack:
@@ -119,7 +85,7 @@ class StandInSlack:
             self._calls: list[Call] = []
             self._failed_calls: list[Call] = []
             self._problems: list[str] = []
-            self._faults: dict[str, deque[_Fault]] = {}
+            self._faults: dict[str, deque[Fault]] = {}
             self._workspace = Workspace(**self._ids)
 
     def fail_next(self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1,
@@ -129,7 +95,7 @@ class StandInSlack:
         With `error`, they answer HTTP 200 `{"ok": false, "error": error}` instead.
         """
         with self._changed:
-            self._faults.setdefault(method, deque()).append(_Fault(status, retry_after, times, error))
+            self._faults.setdefault(method, deque()).append(Fault(status, retry_after, times, error))
 
     def offer_socket_mode(self, url: str, *, app_token: str) -> None:
         """apps.connections.open, called with `app_token`, answers with `url` (a FakeSocketMode's)."""
@@ -172,7 +138,7 @@ class StandInSlack:
             raise AssertionError("The stand-in Slack saw invalid calls:\n  " + "\n  ".join(problems))
 
     def calls_to(self, method: str, /, **match: Any) -> list[Call]:
-        return [c for c in self.calls if c.method == method and _matches(c, match)]
+        return [c for c in self.calls if c.method == method and matches(c, match)]
 
     def last(self, method: str, /, **match: Any) -> Call:
         found = self.calls_to(method, **match)
@@ -185,7 +151,7 @@ class StandInSlack:
         __tracebackhide__ = True
         deadline = time.monotonic() + timeout
         with self._changed:
-            while len(found := [c for c in self._calls if c.method == method and _matches(c, match)]) < count:
+            while len(found := [c for c in self._calls if c.method == method and matches(c, match)]) < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise AssertionError(
@@ -199,7 +165,7 @@ class StandInSlack:
         """Every text the app sent as a message, blocks included, for "nothing leaked" checks."""
         sent = [c for c in self.calls if c.method in MESSAGE_METHODS and c.error is None]
         chosen = [c for c in sent if channel is None or c.get("channel") == channel]
-        return [text for call in chosen for text in _texts_in(call.args)]
+        return [text for call in chosen for text in texts_in(call.args)]
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """The message as it reads now, after any chat.update."""
@@ -221,7 +187,7 @@ class StandInSlack:
             return self._workspace.view(view_id)
 
     def _summary(self) -> str:
-        lines = [f"  {c.method} {_brief(c.args)}{f' -> {c.error}' if c.error else ''}" for c in self._calls]
+        lines = [f"  {c.method} {brief(c.args)}{f' -> {c.error}' if c.error else ''}" for c in self._calls]
         lines += [f"  (fault) {c.method} -> {c.error}" for c in self._failed_calls]
         lines += [f"  problem: {p}" for p in self._problems]
         return "\n".join(lines) or "  (nothing)"
@@ -253,7 +219,7 @@ class StandInSlack:
         with self._changed:
             self._note(surface, args, self._problems_in("response_url", args))
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str) -> Fault | None:
         queue = self._faults.get(method)
         if not queue:
             return None
@@ -312,26 +278,3 @@ class StandInSlack:
     def _record(self, call: Call) -> None:
         self._calls.append(call)
         self._changed.notify_all()
-
-
-def _matches(call: Call, match: dict[str, Any]) -> bool:
-    missing = object()
-    return all(call.args.get(name, missing) == value for name, value in match.items())
-
-
-def _texts_in(value: Any) -> Iterator[str]:
-    """Every string under a "text" key (message text, text objects, option labels), depth first."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key == "text" and isinstance(item, str):
-                yield item
-            elif isinstance(item, (dict, list)):
-                yield from _texts_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _texts_in(item)
-
-
-def _brief(args: dict[str, Any], limit: int = 160) -> str:
-    text = json.dumps(args, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"

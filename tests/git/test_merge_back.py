@@ -9,6 +9,7 @@ import pytest
 from bot.domain.repo import RepoSpec
 from bot.git.errors import MergeConflict, PushRejected, RefNotFound
 from bot.git.ops import GitOps, MergeResult
+from tests.git.racing import RacingGitOps
 from tests.support.gitrepos import PAYMENTS_V1, Clone, Remote
 
 BRANCH = "hotfix/PROD-501-checkout-500s"
@@ -83,7 +84,7 @@ def test_protected_branch_rejection_is_reported(
     assert remote.rev("develop") == develop.commit
 
 
-class MainMovesJustBeforePush(GitOps):
+class MainMovesJustBeforePush(RacingGitOps):
     """A teammate lands a commit on main between our fetch and our push, once."""
 
     def __init__(self, workdir: Path, teammate: Clone) -> None:
@@ -91,7 +92,7 @@ class MainMovesJustBeforePush(GitOps):
         self.teammate = teammate
         self.moved: str | None = None
 
-    def _before_push(self, spec: RepoSpec, refs: list[str]) -> None:
+    def before_push(self, refs: list[str]) -> None:
         if refs == ["refs/heads/main"] and self.moved is None:
             self.teammate.switch("main")
             self.moved = self.teammate.commit("search.py", "INDEX = {}\n", "Teammate's work")

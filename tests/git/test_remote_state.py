@@ -10,6 +10,7 @@ from bot.domain.repo import RepoSpec
 from bot.domain.review import Commit, FileChange
 from bot.git.errors import BranchMoved, RefNotFound, RemoteUnavailable
 from bot.git.ops import GitOps, TagInfo
+from tests.git.racing import RacingGitOps
 from tests.support.gitrepos import Clone, Remote, git
 
 BRANCH = "hotfix/PROD-501-checkout-500s"
@@ -131,7 +132,7 @@ def test_a_branch_past_the_merged_commit_is_kept(ops: GitOps, spec: RepoSpec, re
     assert remote.rev(f"refs/heads/{BRANCH}") == later
 
 
-class PushJustBeforeTheDelete(GitOps):
+class PushJustBeforeTheDelete(RacingGitOps):
     """An engineer pushes to the branch between the bot's fetch and its delete."""
 
     def __init__(self, workdir: Path, engineer: Clone) -> None:
@@ -140,7 +141,7 @@ class PushJustBeforeTheDelete(GitOps):
         self.armed = False  # not while the branch is cut
         self.pushed: str | None = None
 
-    def _before_push(self, spec: RepoSpec, refs: list[str]) -> None:
+    def before_push(self, refs: list[str]) -> None:
         if self.armed and self.pushed is None:
             self.pushed = self.engineer.push_fix(BRANCH, content="# pushed at the last moment\n")
 

@@ -10,6 +10,7 @@ import pytest
 from bot.domain.repo import RepoSpec
 from bot.git.errors import BranchMoved, PushRejected
 from bot.git.ops import GitOps, TagResult
+from tests.git.racing import RacingGitOps
 from tests.support.gitrepos import Clone, Remote, git
 
 FIRST = "hotfix/PROD-501-checkout-500s"
@@ -81,14 +82,14 @@ def test_trunk_flow_merges_into_main_then_tags_the_merge(
     assert remote.rev("v1.10.1") == remote.rev("main")
 
 
-class TagTakenJustBeforePush(GitOps):
+class TagTakenJustBeforePush(RacingGitOps):
     """Another engineer pushes v1.10.1 by hand between our fetch and our push."""
 
     def __init__(self, workdir: Path, rival: Clone) -> None:
         super().__init__(workdir)
         self.rival = rival
 
-    def _before_push(self, spec: RepoSpec, refs: list[str]) -> None:
+    def before_push(self, refs: list[str]) -> None:
         if "refs/tags/v1.10.1" in refs:
             git(self.rival.path, "tag", "-a", "v1.10.1", "-m", "Hand-made release", "origin/main")
             self.rival.push("refs/tags/v1.10.1")
@@ -106,12 +107,12 @@ def test_tag_taken_meanwhile_moves_to_next_free(
     assert remote.rev("v1.10.1") == remote.rev("main")  # the rival's tag is untouched
 
 
-class PushAtTheSameMoment(GitOps):
+class PushAtTheSameMoment(RacingGitOps):
     def __init__(self, workdir: Path, barrier: threading.Barrier) -> None:
         super().__init__(workdir)
         self.barrier = barrier
 
-    def _before_push(self, spec: RepoSpec, refs: list[str]) -> None:
+    def before_push(self, refs: list[str]) -> None:
         if refs == ["refs/tags/v1.10.1"]:
             self.barrier.wait(timeout=10)
 
@@ -175,7 +176,7 @@ def test_a_branch_past_the_approved_commit_is_not_tagged(
     assert "v1.10.1" not in remote.tags()
 
 
-class PushJustBeforeTheTag(GitOps):
+class PushJustBeforeTheTag(RacingGitOps):
     """An engineer pushes to the hotfix branch between the bot's fetch and its tag push."""
 
     def __init__(self, workdir: Path, engineer: Clone) -> None:
@@ -183,7 +184,7 @@ class PushJustBeforeTheTag(GitOps):
         self.engineer = engineer
         self.pushed: str | None = None
 
-    def _before_push(self, spec: RepoSpec, refs: list[str]) -> None:
+    def before_push(self, refs: list[str]) -> None:
         if self.pushed is None and "refs/tags/v1.10.1" in refs:
             self.pushed = self.engineer.commit("checkout.py", "# unreviewed\n", "Last-moment push")
             self.engineer.push(f"HEAD:refs/heads/{FIRST}")

@@ -156,10 +156,10 @@ def test_a_stop_between_batches_leaves_the_rest_for_the_next_run(engine: Engine)
 def test_the_leader_prunes_and_a_follower_does_not(
     env: dict[str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = Settings.from_env(env)
+    settings = Settings.from_env({**env, "HOTFIX_LEADER_RETRY_SECONDS": "0.05"})
     clock = ManualClock()
     bot = build(settings, load_config(settings.config_path), clock=clock, poll_seconds=0.05,
-                prune_every=timedelta(seconds=0.05), leader_retry_seconds=0.05)
+                prune_every=timedelta(seconds=0.05))
     seed_a_month_old_hotfix(bot.engine, clock)
     other_leader = FileLock(f"{tmp_path}/hotfix.db.leader.lock")
     assert other_leader.acquire()

@@ -13,6 +13,7 @@ from bot.http import make_server
 from bot.store import jobs
 from bot.wiring import Bot
 from bot.standins import payloads
+from bot.standins.payloads import declaration_state
 from tests.support.fake_slack import FakeSlack
 from bot.standins.signing import signed_headers
 
@@ -148,25 +149,6 @@ class Driver:
     def _busy(self) -> bool:
         """A job is running, or due and about to be claimed by a worker thread."""
         return jobs.unfinished(self.bot.engine, now=self.bot.clock.now()) > 0
-
-
-def declaration_state(*, title: str = "Checkout returns 500", issue_id: str = "PROD-501", severity: str | None = "high",
-                      impact: str = "All card payments fail", risk: str = "Revenue loss every minute",
-                      repo: str | None = "payments", security: bool = False, override: bool = False) -> dict:
-    def checked(on: bool) -> dict:
-        return {"type": "checkboxes", "selected_options": [{"value": "yes"}] if on else []}
-
-    state = {
-        "title": payloads.text_input_state(title),
-        "issue_id": payloads.text_input_state(issue_id),
-        "severity": payloads.select_state(severity),
-        "impact": payloads.text_input_state(impact),
-        "risk": payloads.text_input_state(risk),
-        "repo": payloads.select_state(repo),
-        "security": checked(security),
-        "override": checked(override),
-    }
-    return {block: {block: element} for block, element in state.items()}
 
 
 def find_button(message: dict | None, label: str) -> dict:

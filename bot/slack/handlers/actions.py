@@ -16,15 +16,20 @@ SNOOZES = {ActionId.SNOOZE_30M: timedelta(minutes=30), ActionId.SNOOZE_1H: timed
 
 
 def register(app: App, uses: UseCases) -> None:
-    people = uses.people
+    for register_some in (_register_steps, _register_stable, _register_modal_steps, _register_snoozes,
+                          _register_looks_fine):
+        register_some(app, uses)
+
+
+def _register_steps(app: App, uses: UseCases) -> None:
     steps: dict[ActionId, Callable[..., Hotfix]] = {
-        ActionId.APPROVE: people.approve,
-        ActionId.READY_FOR_REVIEW: people.ready_for_review,
-        ActionId.TAG_AND_DEPLOY: people.tag_and_deploy,
-        ActionId.ROLL_BACK: people.roll_back,
-        ActionId.MERGED_BY_HAND: people.merged_by_hand,
-        ActionId.CLOSE: people.close,
-        ActionId.RETRY: people.retry,
+        ActionId.APPROVE: uses.people.approve,
+        ActionId.READY_FOR_REVIEW: uses.people.ready_for_review,
+        ActionId.TAG_AND_DEPLOY: uses.people.tag_and_deploy,
+        ActionId.ROLL_BACK: uses.people.roll_back,
+        ActionId.MERGED_BY_HAND: uses.people.merged_by_hand,
+        ActionId.CLOSE: uses.people.close,
+        ActionId.RETRY: uses.people.retry,
     }
 
     def on_step_clicked(ack: Ack, body: dict, action: dict) -> None:
@@ -34,21 +39,25 @@ def register(app: App, uses: UseCases) -> None:
     for action_id in steps:
         app.action(action_id)(on_step_clicked)
 
+
+def _register_stable(app: App, uses: UseCases) -> None:
     @app.action(ActionId.STABLE)
     def on_stable_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
         key, user_id = action.get("value", ""), body["user"]["id"]
-        if early := people.check_stable(key, user_id=user_id):  # an on-call lead, before the window is over
+        if early := uses.people.check_stable(key, user_id=user_id):  # an on-call lead, before the window is over
             client.views_open(trigger_id=body["trigger_id"],
                               view=views.reason_modal(early, CallbackId.END_MONITORING_EARLY))
         else:
-            people.mark_stable(key, user_id=user_id)
+            uses.people.mark_stable(key, user_id=user_id)
 
+
+def _register_modal_steps(app: App, uses: UseCases) -> None:
     # These ask something first, in a modal; the rules are checked before it opens and again on submit.
     modals: dict[ActionId, tuple[Callable[..., Hotfix], Callable[[Hotfix], object]]] = {
-        ActionId.REJECT: (people.check_may_reject, lambda h: views.reason_modal(h, CallbackId.REJECT)),
-        ActionId.REQUEST_CHANGES: (people.check_may_review, lambda h: views.reason_modal(h, CallbackId.REQUEST_CHANGES)),
-        ActionId.APPROVE_REVIEW: (people.check_may_review, views.review_modal),
+        ActionId.REJECT: (uses.people.check_may_reject, lambda h: views.reason_modal(h, CallbackId.REJECT)),
+        ActionId.REQUEST_CHANGES: (uses.people.check_may_review, lambda h: views.reason_modal(h, CallbackId.REQUEST_CHANGES)),
+        ActionId.APPROVE_REVIEW: (uses.people.check_may_review, views.review_modal),
     }
 
     def on_modal_step_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
@@ -60,18 +69,22 @@ def register(app: App, uses: UseCases) -> None:
     for action_id in modals:
         app.action(action_id)(on_modal_step_clicked)
 
+
+def _register_snoozes(app: App, uses: UseCases) -> None:
     def on_snooze_clicked(ack: Ack, body: dict, action: dict) -> None:
         ack()
         key, _, kind = action.get("value", "").partition("|")
-        people.snooze(key, kind, user_id=body["user"]["id"], by=SNOOZES[ActionId(action["action_id"])])
+        uses.people.snooze(key, kind, user_id=body["user"]["id"], by=SNOOZES[ActionId(action["action_id"])])
 
     for snooze in SNOOZES:
         app.action(snooze)(on_snooze_clicked)
 
+
+def _register_looks_fine(app: App, uses: UseCases) -> None:
     @app.action(ActionId.LOOKS_FINE)
     def on_looks_fine_clicked(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
         key, _, _ = action.get("value", "").partition("|")
         user = body["user"]["id"]
-        hotfix = people.looks_fine(key, user_id=user)
+        hotfix = uses.people.looks_fine(key, user_id=user)
         respond(replace_original=True, **replies.check_in_answered(hotfix, user, uses.clock.now()).as_kwargs())

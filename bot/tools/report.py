@@ -17,13 +17,13 @@ class NoSuchHotfix(Exception):
     pass
 
 
-def post_mortem(engine: Engine, number: int, environ: Mapping[str, str]) -> str:
+def post_mortem(engine: Engine, number: int, targets: TimeTargets) -> str:
     with reading(engine) as session:
         store = HotfixStore(session)
         hotfix = store.get(number)
         if hotfix is None:
             raise NoSuchHotfix(f"there is no hotfix HF-{number}")
-        return postmortem.to_markdown(hotfix, store.events(number), configured_targets(environ))
+        return postmortem.to_markdown(hotfix, store.events(number), targets)
 
 
 def configured_targets(environ: Mapping[str, str]) -> TimeTargets:

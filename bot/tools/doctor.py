@@ -14,15 +14,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from bot.config import ConfigError, HotfixConfig, Settings, database_url, load_config
-from bot.domain.policy import REVIEWER, Severity, role_label
+from bot.domain.policy import REVIEWER, Severity
 from bot.domain.repo import RepoSpec
 from bot.git.errors import GitOpError, RemoteUnavailable
 from bot.git.ops import GitOps
 from bot.logs import redact
 from bot.store.migrations import alembic_config
+from bot.tools.database import first_line
+from bot.wiring import engine_for, web_client
 
 GIT_TIMEOUT_SECONDS = 60.0
 SLACK_TIMEOUT_SECONDS = 10
@@ -117,7 +118,7 @@ def check_approvals(config: HotfixConfig) -> Check:
 
 # --- Slack --------------------------------------------------------------------------------------------------------
 def check_slack(settings: Settings, config: HotfixConfig | None) -> Checks:
-    client = WebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS)
+    client = web_client(settings, timeout=SLACK_TIMEOUT_SECONDS)
     try:
         identity = client.auth_test()
     except SlackApiError as err:
@@ -144,7 +145,7 @@ def check_slack(settings: Settings, config: HotfixConfig | None) -> Checks:
 
 def check_app_token(settings: Settings) -> Check:
     """apps.connections.open only hands out a Socket Mode URL; nothing connects to it."""
-    client = WebClient(token=settings.app_token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS)
+    client = web_client(settings, token=settings.app_token, timeout=SLACK_TIMEOUT_SECONDS)
     try:
         client.apps_connections_open(app_token=settings.app_token)
     except SlackApiError as err:
@@ -229,8 +230,6 @@ def check_repo(spec: RepoSpec) -> Checks:
 
 # --- database -----------------------------------------------------------------------------------------------------
 def check_database(url: str) -> Check:
-    from bot.store.db import make_engine  # imports every table
-
     parsed = make_url(url)  # database_url() has checked it
     shown = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -239,13 +238,13 @@ def check_database(url: str) -> Check:
     if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
         url = parsed.update_query_dict({"connect_timeout": "10"}).render_as_string(hide_password=False)
     try:
-        engine = make_engine(url)
+        engine = engine_for(url)
         try:
             return _migration_state(engine, shown)
         finally:
             engine.dispose()
     except Exception as err:  # a driver's own errors are not OSError: whatever it is, this check failed
-        return Check(False, f"Database {shown}: {_first_line(err)}",
+        return Check(False, f"Database {shown}: {first_line(err)}",
                      "check DATABASE_URL, that the server is up and accepts this host, and the credentials")
 
 
@@ -267,8 +266,3 @@ def _migration_state(engine: Engine, shown: str) -> Check:
     found = ", ".join(sorted(current)) or "none"
     return Check(False, f"Database {shown}: at revision {found}, this version needs {', '.join(sorted(heads))}",
                  "`hotfix-bot serve` migrates it on start, keeping every row")
-
-
-def _first_line(err: Exception) -> str:
-    cause = err.orig if isinstance(err, DBAPIError) and err.orig is not None else err  # the driver's own words
-    return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
