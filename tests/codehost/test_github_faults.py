@@ -12,7 +12,8 @@ from bot.codehost.github import GitHubCodeHost
 from bot.codehost.port import CodeHostRefused, CodeHostUnavailable
 from bot.domain.codehost import RepoAccess
 from tests.codehost.conftest import HOTFIX, REPO, open_fix, push_hotfix
-from tests.support.fake_github import DEFAULT_TOKEN, FakeGitHub
+from bot.standins.github import DEFAULT_TOKEN
+from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import Remote
 
 
