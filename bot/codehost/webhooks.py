@@ -28,6 +28,12 @@ SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 MAX_BRANCH_LENGTH = 255
 MAX_LISTED = 100  # pull requests or branches read from one payload; a check suite may list many
 BRANCH_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
+# The actions the procedure follows; others of these events (a label added, a check requested) change nothing
+# it reads.
+PULL_REQUEST_ACTIONS = frozenset({"opened", "reopened", "synchronize", "closed"})
+REVIEW_ACTIONS = frozenset({"submitted", "dismissed"})
+CHECK_RUN_ACTIONS = frozenset({"created", "completed"})
+CHECK_SUITE_ACTIONS = frozenset({"completed"})
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,7 @@ def _pull_request(delivery: str, event: str, payload: dict[str, Any]) -> Signal:
     head, base = _object(pull, "head"), _object(pull, "base")
     number, sha = _number(pull), _sha(head, "sha")
     branch, base_branch = _branch(head.get("ref")), _branch(base.get("ref"))
-    if not _followed(payload, frozenset({"opened", "reopened", "synchronize", "closed"})):
+    if not _followed(payload, PULL_REQUEST_ACTIONS):
         return Signal(delivery, event)
     merged = payload["action"] == "closed" and pull.get("merged") is True
     return Signal(delivery, event, repo, (number,), (sha,), _unique(branch, base_branch if merged else None))
@@ -168,7 +174,7 @@ def _review(delivery: str, event: str, payload: dict[str, Any]) -> Signal:
     head = _object(pull, "head")
     number, sha, branch = _number(pull), _sha(head, "sha"), _branch(head.get("ref"))
     reviewed = _sha(review, "commit_id") if review.get("commit_id") is not None else None
-    if not _followed(payload, frozenset({"submitted", "dismissed"})):
+    if not _followed(payload, REVIEW_ACTIONS):
         return Signal(delivery, event)
     return Signal(delivery, event, repo, (number,), _unique(sha, reviewed), (branch,))
 
@@ -208,8 +214,8 @@ def _ping(delivery: str, event: str, payload: dict[str, Any]) -> Signal:
 READERS: dict[str, Callable[[str, str, dict[str, Any]], Signal]] = {
     "pull_request": _pull_request,
     "pull_request_review": _review,
-    "check_run": _checks("check_run", frozenset({"created", "completed"})),
-    "check_suite": _checks("check_suite", frozenset({"completed"})),
+    "check_run": _checks("check_run", CHECK_RUN_ACTIONS),
+    "check_suite": _checks("check_suite", CHECK_SUITE_ACTIONS),
     "status": _status,
     "ping": _ping,
 }

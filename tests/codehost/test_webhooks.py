@@ -277,7 +277,7 @@ def test_hostile_payload_fields_give_a_signal_or_a_refusal_never_an_exception(ev
 
 @pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b"\xff\xfe not utf-8", b"1" * 10_000,
                                   b'"just a string"', b"[]", b"", b'{"a": 1e999999}'])
-def test_bodies_that_are_not_a_json_object_are_refused(body):
+def test_bodies_that_are_not_an_events_json_object_are_refused(body):
     for event in FOLLOWED:
         result = handle_delivery(*signed(None, event, body=body), SECRET)
         assert isinstance(result, Refusal) and result.status == 400, (event, result)
