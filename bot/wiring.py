@@ -5,6 +5,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import MappingProxyType
 
 from slack_bolt import App
@@ -32,7 +33,8 @@ from bot.slack.delivery import SlackDelivery
 from bot.slack.errors import ErrorReplies
 from bot.slack.handlers import UseCases, register_all
 from bot.slack.notifier import SLACK, slack_jobs
-from bot.store import gauges
+from bot.store import gauges, jobs
+from bot.store.migrations import revisions
 from bot.store.db import create_schema, make_engine
 from bot.store.statistics import HOME_SPAN, hotfix_stats
 from bot.store.status_messages import StoredStatusMessages
@@ -121,6 +123,10 @@ class Bot:
         for runner in self.runners.values():
             runner.stop()
 
+    def unfinished_jobs(self) -> int:
+        """Jobs queued and not yet done, in every queue (the demo waits for none before it goes on)."""
+        return jobs.unfinished(self.engine, now=self.clock.now())
+
     def run_pending(self) -> int:
         """Run every job that is due now, in every queue (tests and the demo use this to settle)."""
         total = 0
@@ -203,3 +209,13 @@ def engine_for(database_url: str) -> Engine:
 def web_client(settings: Settings, *, timeout: int, token: str | None = None) -> WebClient:
     """A Web API client like the bot's, for `token` (default: the bot token)."""
     return _web_client(settings, timeout=timeout, token=token)
+
+
+def scratch_git_ops(workdir: Path, *, network_timeout: float) -> GitOps:
+    """GitOps in a directory of its own (doctor's): a running bot's mirrors are never touched."""
+    return GitOps(workdir, network_timeout=network_timeout)
+
+
+def schema_revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """The migration revisions the database is at, and the ones this version needs."""
+    return revisions(engine)

@@ -32,7 +32,6 @@ from bot.service.clock import ManualClock
 from bot.slack.ids import BlockId
 from bot.standins.payloads import new_trigger_id, select_state, text_input_state
 from bot.standins.slack import StandInSlack
-from bot.store import jobs
 
 TITLE = "Checkout returns 500 for expired cards"
 SETTLE_SECONDS = 20
@@ -213,7 +212,7 @@ class Incident:
     def settle(self) -> None:
         """Wait until the workers have run every job the step queued (HTTP 200 means acked, not done)."""
         deadline = time.monotonic() + SETTLE_SECONDS
-        while jobs.unfinished(self.bot.engine, now=self.clock.now()):
+        while self.bot.unfinished_jobs():
             if time.monotonic() > deadline:
                 raise DemoStalled(f"jobs still running after {SETTLE_SECONDS} s")
             time.sleep(0.02)
