@@ -18,7 +18,8 @@ ADAPTERS = ("bot.slack", "bot.git", "bot.deploy", "bot.codehost")
 STANDIN_USERS = (BOT / "demo", BOT / "standins")
 MIGRATIONS = BOT / "store" / "migrations"  # frozen history: written once, never refactored
 EDGES = ("slack_bolt", "slack_sdk", "git", "sqlmodel", "sqlalchemy", "alembic", "apscheduler", "githubkit",
-         "prometheus_client", "bot.store", "bot.slack", "bot.git", "bot.deploy", "bot.codehost", "bot.runtime", "bot.metrics")
+         "prometheus_client", "bot.store", "bot.slack", "bot.git", "bot.deploy", "bot.codehost", "bot.runtime",
+         "bot.metrics")
 MAX_FILE_LINES = 300
 MAX_FUNCTION_LINES = 40
 
