@@ -14,7 +14,7 @@ from bot.domain.hotfix import (
 )
 from bot.domain.completed_steps import completed_steps, ends_a_step
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer
-from bot.domain.transitions import Outcome, Refused
+from bot.domain.transitions import Outcome, Refused, Remedy
 from bot.service.jobs import GIT_STEPS, GitJob, ProbeJob
 from bot.service.ports import Clock, Measures, News, Rules, StageChange, StaleWrite, Subscriber, UnitOfWork, UnitsOfWork
 
@@ -56,7 +56,7 @@ class Moves:
                 with self.units.writing() as unit:
                     before = unit.hotfixes.get(number, for_update=True)
                     if before is None:
-                        raise Refused(no_such_hotfix(number))
+                        raise no_such_hotfix(number)
                     outcome = move(before, Turn(unit, self.clock.now(), self.rules()))
                     if outcome.hotfix != before:
                         unit.hotfixes.save(before, outcome.hotfix)
@@ -112,5 +112,5 @@ class Moves:
                 unit.outbox.put([GitJob.of(number, hotfix.repo, effect)])
 
 
-def no_such_hotfix(number: int) -> str:
-    return f"There is no hotfix HF-{number}. `/hotfix list` shows the active ones."
+def no_such_hotfix(number: int) -> Refused:
+    return Refused(f"There is no hotfix HF-{number}.", Remedy.SEE_THE_ACTIVE_ONES)

@@ -5,7 +5,7 @@ import re
 
 from bot.domain.hotfix import Event, Hotfix
 from bot.domain.timers import Timer
-from bot.domain.transitions import Refused
+from bot.domain.transitions import Refused, Remedy
 from bot.service.moves import no_such_hotfix
 from bot.service.ports import UnitsOfWork
 
@@ -24,7 +24,7 @@ class Queries:
         with self.units.reading() as unit:
             hotfix = unit.hotfixes.get(number)
         if hotfix is None:
-            raise Refused(no_such_hotfix(number))
+            raise no_such_hotfix(number)
         return hotfix
 
     def active(self) -> list[Hotfix]:
@@ -39,7 +39,7 @@ class Queries:
         with self.units.reading() as unit:
             hotfix = unit.hotfixes.get(number)
             if hotfix is None:
-                raise Refused(no_such_hotfix(number))
+                raise no_such_hotfix(number)
             return hotfix, unit.hotfixes.events(number)
 
     def pending_timers(self, number: int) -> list[Timer]:
@@ -52,5 +52,5 @@ def parse_key(key: str) -> int:
     match = _KEY.match(key.strip())
     if not match:
         shown = key.strip()[:40] or "(nothing)"
-        raise Refused(f"“{shown}” is not a hotfix ID; they look like HF-12. `/hotfix list` shows the active ones.")
+        raise Refused(f"“{shown}” is not a hotfix ID; they look like HF-12.", Remedy.SEE_THE_ACTIVE_ONES)
     return int(match.group(1))
