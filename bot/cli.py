@@ -14,12 +14,14 @@ from bot.config import ConfigError, database_url
 
 LOG_LEVELS = ["debug", "info", "warning", "error"]
 STATS_FORMATS = ["table", "markdown", "csv", "json"]
+# Never written to a log, whatever the line that carries them.
+SECRET_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "GITHUB_TOKEN", "GITHUB_WEBHOOK_SECRET")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     load_dotenv(Path(".env"), os.environ)
-    secrets = (os.environ.get(name, "") for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"))
+    secrets = (os.environ.get(name, "").strip() for name in SECRET_SETTINGS)
     logs.configure(args.log_level, *secrets)
     try:
         code = args.run(args)
