@@ -162,3 +162,18 @@ def engine_for(database_url: str) -> Engine:
 def web_client(settings: Settings, *, timeout: int, token: str | None = None) -> WebClient:
     """A Web API client like the bot's, for `token` (default: the bot token)."""
     return _web_client(settings, timeout=timeout, token=token)
+
+
+# --- the code host: GitHub, for the repos that name a GitHub repository (doctor checks it today) ---------------------
+from bot.codehost.port import CodeHost  # noqa: E402  (light: the port and the domain only)
+
+
+def code_host(settings: Settings, config: HotfixConfig, *, timeout: float = 30.0) -> CodeHost | None:
+    """GITHUB_TOKEN at GITHUB_API_URL, else at [github] api_url; None without a token (a repo on GitHub is then
+    refused at start: see bot.config.load_config)."""
+    from bot.codehost.github import GitHubCodeHost  # githubkit is a heavy import: only when GitHub is used
+    from bot.codehost.github_client import GitHubClient
+
+    if settings.github.token is None:
+        return None
+    return GitHubCodeHost(GitHubClient(settings.github.token, settings.github_api_url(config), timeout=timeout))

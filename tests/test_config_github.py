@@ -161,7 +161,7 @@ def test_a_repo_on_github_with_no_reviewer_login_is_refused_as_no_one_could_appr
                             'login, so no pull request could be approved; add e.g. U0123REV1 = "rita-gh".')
 
 
-# --- the environment ---------------------------------------------------------------------------------------------------
+# --- the environment ------------------------------------------------------------------------------------------------
 def test_github_settings_are_optional_and_read_when_set(tmp_path: Path) -> None:
     key = tmp_path / "app.pem"
     key.write_text("not read by the config")
