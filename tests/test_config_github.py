@@ -229,3 +229,24 @@ def test_without_a_repo_on_github_no_github_setting_is_needed(tmp_path: Path) ->
     settings, config = load_environment({**GOOD_ENV, "HOTFIX_CONFIG": str(write(tmp_path, EXAMPLE))})
 
     assert settings.github.token is None and not any(r.on_github for r in config.repos)
+
+
+# --- the documentation ----------------------------------------------------------------------------------------------
+def test_the_readmes_hotfix_toml_with_every_key_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### `hotfix.toml`", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+
+    config = load_config(write(tmp_path, block))
+
+    assert config.repo("payments").github == "acme/payments" and config.people == {"U0123REV1": "rita-gh"}
+
+
+def test_the_shipped_examples_github_lines_load_once_uncommented(tmp_path: Path) -> None:
+    example = (Path(__file__).resolve().parents[1] / "hotfix.example.toml").read_text(encoding="utf-8")
+    keys = ("# github =", "# required_checks =", "# [github]", "# api_url =", "# poll =", "# ci_wait =", "# [people]",
+            "# U0123REV1 =")
+    text = "\n".join(line.removeprefix("# ") if line.startswith(keys) else line for line in example.splitlines())
+
+    config = load_config(write(tmp_path, text))
+
+    assert config.repo("payments").on_github and config.github.ci_wait == timedelta(minutes=10)
