@@ -136,3 +136,30 @@ def test_each_repo_on_github_gets_its_own_line(on_github: dict[str, str], slack:
     assert code == 1
     per_repo = [line.split(":")[0] for line in github_lines(lines)[1:]]
     assert per_repo == [f"✓ {WHERE}", "✗ GitHub acme/ledger (repo ledger)"]
+
+
+def test_a_github_app_without_a_token_is_said_to_be_unsupported_yet(on_github: dict[str, str], slack: FakeSlack,
+                                                                    tmp_path: Path) -> None:
+    key = tmp_path / "app.pem"
+    key.write_text("key")
+    app = {"GITHUB_APP_ID": "42", "GITHUB_APP_PRIVATE_KEY": str(key)}
+
+    code, lines = diagnose({**{k: v for k, v in on_github.items() if k != "GITHUB_TOKEN"}, **app})
+    with_token = diagnose({**on_github, **app})[1]
+
+    assert code == 1
+    [failure] = failures(lines)
+    assert "GitHub App authentication is not supported yet; set GITHUB_TOKEN" in failure
+    assert any(line.endswith("GITHUB_APP_ID is not used (App authentication is not supported yet)")
+               for line in with_token)
+
+
+def test_a_broken_github_setting_is_an_environment_failure_and_github_is_not_checked(
+    on_github: dict[str, str], slack: FakeSlack, github: FakeGitHub
+) -> None:
+    code, lines = diagnose({**on_github, "GITHUB_API_URL": "ghe.example.com"})
+
+    assert code == 1
+    assert failures(lines)[0].startswith("✗ Environment: GITHUB_API_URL must be an http(s) URL")
+    assert "– GitHub: not checked until the environment above is fixed" in lines
+    assert not github.requests
