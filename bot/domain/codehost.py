@@ -195,3 +195,21 @@ def review_verdict(reviews: Iterable[Review], head: str, people: People, declare
     approval = next((r for r in current if r.state is ReviewState.APPROVED), None)
     changes = tuple(r for r in current if r.state is ReviewState.CHANGES_REQUESTED)
     return ReviewVerdict(approval, changes)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """The code host says something changed, and what to re-read now. Only a hint: polling stays the source of
+    truth, so a lost, repeated or late signal costs at most a poll."""
+
+    delivery: str  # the host's id of the delivery, for the log
+    event: str  # the host's name for what happened, e.g. "pull_request"
+    repo: str | None = None  # owner/name; None when the event names no repository
+    pull_requests: tuple[int, ...] = ()
+    commits: tuple[str, ...] = ()  # head shas whose reviews or checks changed
+    branches: tuple[str, ...] = ()
+
+    @property
+    def worth_polling(self) -> bool:
+        """False for a ping and for the events the procedure does not follow: nothing to re-read."""
+        return self.repo is not None and bool(self.pull_requests or self.commits or self.branches)

@@ -14,7 +14,8 @@ from bot.domain.hotfix import Hotfix
 from bot.domain.policy import Severity
 from bot.domain.pull_request_text import pull_request_body, pull_request_title
 from bot.domain.review import FileChange
-from tests.support.fake_github import DEFAULT_TOKEN, FakeGitHub
+from bot.standins.github import DEFAULT_TOKEN
+from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import CHECKOUT_FIX, Clone, Remote, git
 
 REPO = "acme/payments"

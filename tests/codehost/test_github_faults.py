@@ -11,8 +11,9 @@ import pytest
 from bot.codehost.github import GitHubCodeHost
 from bot.codehost.port import CodeHostRefused, CodeHostUnavailable
 from bot.domain.codehost import RepoAccess
+from bot.standins.github import DEFAULT_TOKEN
 from tests.codehost.conftest import HOTFIX, REPO, open_fix, push_hotfix
-from tests.support.fake_github import DEFAULT_TOKEN, FakeGitHub
+from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import Remote
 
 

@@ -16,13 +16,15 @@ import pytest
 from githubkit import GitHub
 from githubkit.exception import PrimaryRateLimitExceeded, RequestFailed, SecondaryRateLimitExceeded
 
-from tests.support import fake_github_spec
-from tests.support.fake_github import DEFAULT_TOKEN, FakeGitHub
+from bot.standins import github_spec
+from bot.standins.github import DEFAULT_TOKEN
+from bot.standins.github_repo import Repository
+from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import CHECKOUT_BUG, CHECKOUT_FIX, Clone, Remote, git
 
 OWNER, REPO = "acme", "payments"
 HOTFIX = "hotfix/HF-1-checkout-total"
-SPECS = Path(__file__).resolve().parent / "specs" / "github"
+SPECS = Path(github_spec.__file__).resolve().parent / "specs" / "github"
 
 
 @pytest.fixture
@@ -415,7 +417,7 @@ def test_a_jwt_of_the_wrong_shape_is_refused(github):
 
 
 def test_the_schema_checker_catches_what_it_claims_to():
-    spec = fake_github_spec.load()
+    spec = github_spec.load()
     label = {"$ref": "#/components/schemas/label"}
     good = {
         "id": 1,
@@ -444,12 +446,12 @@ def test_the_schema_checker_catches_what_it_claims_to():
 
 
 def test_operations_json_holds_exactly_what_the_fake_serves_and_names_no_local_path():
-    described = {op.id for op in fake_github_spec.load().operations}
+    described = {op.id for op in github_spec.load().operations}
     text = (SPECS / "operations.json").read_text(encoding="utf-8")
 
     served = {
         name.removeprefix("op_")
-        for name in dir(__import__("tests.support.fake_github_repo", fromlist=["Repository"]).Repository)
+        for name in dir(Repository)
         if name.startswith("op_")
     }
     assert {op.replace("/", "_").replace("-", "_") for op in described} == served | {

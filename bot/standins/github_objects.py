@@ -1,4 +1,4 @@
-"""The fake GitHub's records, and the JSON GitHub shows for them, built from the remote's real commits.
+"""The JSON GitHub shows for the stand-in's records, built from the remote's real commits.
 
 The builders fill in what a client reads (ids, names, shas, states, links); the spec's `complete()`
 adds every other property the response schema requires.
@@ -6,91 +6,20 @@ adds every other property the response schema requires.
 
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tests.support.fake_github_git import CommitInfo, FileChange, Person
+from bot.standins.github_git import CommitInfo, FileChange, Person
+from bot.standins.github_records import CheckRun, PullRequest, Review, Status, numeric_id, stamp
 
 HTML_ORIGIN = "https://github.com"
 # githubkit 0.16's models come from a newer description than specs/github's, which requires these of a
 # label; GitHub sends them, and the older schema allows them.
 NEWER_LABEL_PROPERTIES = {"archived_at": None, "archived_by": None}
-SUCCESSFUL_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})
-
-
-@dataclass
-class PullRequest:
-    number: int
-    title: str
-    body: str | None
-    head: str  # branch names on the remote
-    base: str
-    author: str
-    created_at: datetime
-    updated_at: datetime
-    draft: bool = False
-    state: str = "open"
-    closed_at: datetime | None = None
-    merged_at: datetime | None = None
-    merged_by: str | None = None
-    merge_commit_sha: str | None = None
-    head_sha_at_merge: str | None = None
-    requested_reviewers: list[str] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Review:
-    id: int
-    login: str
-    state: str  # APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
-    commit_id: str
-    body: str
-    submitted_at: datetime
-
-
-@dataclass
-class CheckRun:
-    id: int
-    name: str
-    head_sha: str
-    status: str  # queued, in_progress, completed
-    conclusion: str | None
-    started_at: datetime
-    completed_at: datetime | None
-    details_url: str | None
-
-
-@dataclass
-class Status:
-    id: int
-    sha: str
-    context: str
-    state: str  # error, failure, pending, success
-    description: str | None
-    target_url: str | None
-    created_at: datetime
-
-
-@dataclass
-class Protection:
-    required_approvals: int = 0
-    required_checks: tuple[str, ...] = ()
-    dismiss_stale_reviews: bool = False
-
-
-def numeric_id(text: str) -> int:
-    return zlib.crc32(text.encode()) % 90_000_000 + 10_000_000
-
-
-def stamp(when: datetime | None) -> str | None:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
 
 
 class Site:
-    """Where the objects live: the fake's API origin for `url`s, github.com for `html_url`s."""
+    """Where the objects live: the stand-in's API origin for `url`s, github.com for `html_url`s."""
 
     def __init__(self, api: str, owner: str, repo: str, clone_url: str) -> None:
         self.api, self.owner, self.name, self.clone_url = api, owner, repo, clone_url
@@ -162,23 +91,11 @@ class Site:
         default_branch: str,
         labels: list[dict[str, Any]],
     ) -> dict[str, Any]:
-        url = f"{self.repo_api}/pulls/{pull.number}"
-        html = f"{self.repo_html}/pull/{pull.number}"
-        issue = f"{self.repo_api}/issues/{pull.number}"
         return {
-            "url": url,
+            **self._pull_urls(pull.number, head_sha),
             "id": 100_000 + pull.number,
             "node_id": f"PR_{pull.number}",
             "number": pull.number,
-            "html_url": html,
-            "diff_url": f"{html}.diff",
-            "patch_url": f"{html}.patch",
-            "issue_url": issue,
-            "commits_url": f"{url}/commits",
-            "review_comments_url": f"{url}/comments",
-            "review_comment_url": f"{self.repo_api}/pulls/comments{{/number}}",
-            "comments_url": f"{issue}/comments",
-            "statuses_url": f"{self.repo_api}/statuses/{head_sha}",
             "state": pull.state,
             "locked": False,
             "title": pull.title,
@@ -202,19 +119,39 @@ class Site:
             "author_association": "MEMBER",
             "head": self.branch_ref(pull.head, head_sha, default_branch),
             "base": self.branch_ref(pull.base, base_sha, default_branch),
-            "_links": {
-                name: {"href": href}
-                for name, href in (
-                    ("self", url),
-                    ("html", html),
-                    ("issue", issue),
-                    ("comments", f"{issue}/comments"),
-                    ("review_comments", f"{url}/comments"),
-                    ("review_comment", f"{self.repo_api}/pulls/comments{{/number}}"),
-                    ("commits", f"{url}/commits"),
-                    ("statuses", f"{self.repo_api}/statuses/{head_sha}"),
-                )
-            },
+        }
+
+    def _pull_urls(self, number: int, head_sha: str) -> dict[str, Any]:
+        url = f"{self.repo_api}/pulls/{number}"
+        html = f"{self.repo_html}/pull/{number}"
+        issue = f"{self.repo_api}/issues/{number}"
+        return {
+            "url": url,
+            "html_url": html,
+            "diff_url": f"{html}.diff",
+            "patch_url": f"{html}.patch",
+            "issue_url": issue,
+            "commits_url": f"{url}/commits",
+            "review_comments_url": f"{url}/comments",
+            "review_comment_url": f"{self.repo_api}/pulls/comments{{/number}}",
+            "comments_url": f"{issue}/comments",
+            "statuses_url": f"{self.repo_api}/statuses/{head_sha}",
+            "_links": self._pull_links(url, html, issue, head_sha),
+        }
+
+    def _pull_links(self, url: str, html: str, issue: str, head_sha: str) -> dict[str, dict[str, str]]:
+        return {
+            name: {"href": href}
+            for name, href in (
+                ("self", url),
+                ("html", html),
+                ("issue", issue),
+                ("comments", f"{issue}/comments"),
+                ("review_comments", f"{url}/comments"),
+                ("review_comment", f"{self.repo_api}/pulls/comments{{/number}}"),
+                ("commits", f"{url}/commits"),
+                ("statuses", f"{self.repo_api}/statuses/{head_sha}"),
+            )
         }
 
     def review(self, pull_number: int, review: Review) -> dict[str, Any]:

@@ -165,7 +165,7 @@ class Spec:
     def complete(self, schema: dict[str, Any], value: Any) -> Any:
         """`value` with every required property the schema names and `value` lacks filled in.
 
-        The fake builds its answers from real data and lets this fill in what it has no data for (a
+        The stand-in builds its answers from real data and lets this fill in what it has no data for (a
         repository's `has_wiki`, a user's `gravatar_id`), so that every answer carries what the schema
         requires.
         """
@@ -218,9 +218,9 @@ class Spec:
 def load(path: Path = SPEC_PATH) -> Spec:
     if not path.is_file():
         raise FileNotFoundError(
-            f"GitHub's REST operations are not at {path}: the fake GitHub validates every request against "
-            f"them. They ship in tests/support/specs/github/; restore them from git, or re-run extract.py "
-            f"there."
+            f"GitHub's REST operations are not at {path}: the stand-in GitHub validates every request "
+            f"against them. They ship in bot/standins/specs/github/ (package data); restore them from git, "
+            f"or re-run extract.py there."
         )
     return Spec(json.loads(path.read_text(encoding="utf-8")))
 

@@ -1,4 +1,4 @@
-"""The HTTP side of FakeGitHub: the request handler, and reading credentials, bodies, pages and ETags."""
+"""The HTTP side of the stand-in GitHub: the request handler, and reading credentials, bodies, pages and ETags."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _handle(self) -> None:
-        fake = self.server.fake  # type: ignore[attr-defined]  # the FakeGitHub that owns this server
+        github = self.server.github  # type: ignore[attr-defined]  # the StandInGitHub that owns this server
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {name.lower(): value for name, value in self.headers.items()}
-        status, payload, reply_headers = fake.answer(self.command, self.path, headers, raw)
+        status, payload, reply_headers = github.answer(self.command, self.path, headers, raw)
         self.send_response(status)
         for name, value in reply_headers.items():
             self.send_header(name, value)

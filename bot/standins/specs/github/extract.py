@@ -1,6 +1,6 @@
-"""Cut the operations the fake GitHub serves out of GitHub's full OpenAPI description.
+"""Cut the operations the stand-in GitHub serves out of GitHub's full OpenAPI description.
 
-    python tests/support/specs/github/extract.py PATH/TO/api.github.com.json
+    python bot/standins/specs/github/extract.py PATH/TO/api.github.com.json
 
 writes operations.json beside this script: those operations and every component they reference,
 transitively. Descriptions and examples are dropped to keep the file small; nothing else changes.
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# (method, path template): exactly what tests/support/fake_github.py answers.
+# (method, path template): exactly what the stand-in GitHub (bot/standins/github*.py) answers.
 OPERATIONS = (
     ("get", "/rate_limit"),
     ("post", "/app/installations/{installation_id}/access_tokens"),
@@ -97,9 +97,17 @@ def main(argv: list[str]) -> int:
     print(
         f"{source.name} (sha256 {hashlib.sha256(raw).hexdigest()}): "
         f"{len(OPERATIONS)} operations, {sum(map(len, subset['components'].values()))} components "
-        f"-> {OUTPUT.name} ({OUTPUT.stat().st_size:,} bytes)"
+        f"-> {_shown(OUTPUT)} ({OUTPUT.stat().st_size:,} bytes)"
     )
     return 0
+
+
+def _shown(path: Path) -> str:
+    """`path` as run from the repository root (bot/standins/specs/github/operations.json), else in full."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What the fake GitHub reads from and writes to its bare remote: git plumbing only, no working tree."""
+"""What the stand-in GitHub reads from and writes to its bare remote: git plumbing only, no working tree."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.support.gitrepos import GIT_TEST_ENV
-
 GITHUB_COMMITTER = ("GitHub", "noreply@github.com")
+# Keeps the machine's own git config out of every call; identities are always given explicitly.
+ISOLATED_GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
 DIFF_STATUS = {"A": "added", "D": "removed", "M": "modified", "T": "changed"}
 
 
@@ -62,7 +62,7 @@ class RemoteGit:
             capture_output=True,
             text=True,
             input=stdin,
-            env={**os.environ, **GIT_TEST_ENV, **(env or {})},
+            env={**os.environ, **ISOLATED_GIT_ENV, **(env or {})},
         )
         if result.returncode not in ok:
             raise RuntimeError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
