@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fake_github import DEFAULT_TOKEN, FakeGitHub
+from bot.standins.github import DEFAULT_TOKEN
+from tests.support.fake_github import FakeGitHub
 from tests.support.fake_slack import FakeSlack
 from tests.support.gitrepos import Remote
 from tests.test_doctor import diagnose, failures, healthy  # noqa: F401  (healthy is a fixture)
