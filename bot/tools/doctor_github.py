@@ -23,19 +23,19 @@ GRANT = ("grant the token {missing} on {repo} (fine-grained token: Repository pe
 
 def check_github(settings: Settings, config: HotfixConfig) -> Generator[Check, None, None]:
     """Nothing at all when no repo is on GitHub; otherwise one line for the set-up, then one per repo."""
-    repos = [repo for repo in config.repos if repo.on_github]
+    repos = [(repo, repo.github) for repo in config.repos if repo.github is not None]
     if not repos:
         return
-    if problem := credentials_problem(settings.github, repos):
+    problem = credentials_problem(settings.github, config.repos)
+    host = None if problem else code_host(settings, config, timeout=GITHUB_TIMEOUT_SECONDS)
+    if host is None:  # no token: the problem says what to set
         yield Check(False, f"GitHub: {problem}")
         return
     api = redact(settings.github_api_url(config))
     yield _setup(settings, config, api)
-    host = code_host(settings, config, timeout=GITHUB_TIMEOUT_SECONDS)
-    assert host is not None  # credentials_problem() found the token
-    for repo in repos:
+    for repo, github in repos:
         try:
-            access = host.permissions(repo.github or "")
+            access = host.permissions(github)
         except CodeHostRefused as refused:  # the token itself (401): no other repo will do better
             yield Check(False, f"GitHub at {api}: {refused}", f"set GITHUB_TOKEN to {TOKEN_HELP}")
             return
