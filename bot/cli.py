@@ -14,12 +14,15 @@ from bot.config import ConfigError, database_url
 
 LOG_LEVELS = ["debug", "info", "warning", "error"]
 STATS_FORMATS = ["table", "markdown", "csv", "json"]
+# Never written to a log, whatever the line that carries them.
+SECRET_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "GITHUB_TOKEN",
+                   "GITHUB_WEBHOOK_SECRET")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     load_dotenv(Path(".env"), os.environ)
-    secrets = (os.environ.get(name, "") for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"))
+    secrets = (os.environ.get(name, "").strip() for name in SECRET_SETTINGS)
     logs.configure(args.log_level, *secrets)
     try:
         code = args.run(args)
@@ -92,7 +95,7 @@ def _add_doctor(commands, log_level: argparse.ArgumentParser) -> None:
         "doctor", parents=[log_level], help="check tokens, channel, repos, roles and database; one line per check",
         description="Checks the environment (.env) and hotfix.toml the way `serve` with the same --http would use "
                     "them: Slack tokens accepted, channel reachable, each repo's remote and production tag, the "
-                    "database. Exits 1 if any check fails.")
+                    "GitHub token's access to each repo on GitHub, the database. Exits 1 if any check fails.")
     doctor.add_argument("--http", action="store_true",
                         help="check for HTTP mode (signing secret) instead of Socket Mode (app-level token)")
     doctor.set_defaults(run=_doctor)

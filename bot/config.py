@@ -15,8 +15,16 @@ from pydantic import Field, ValidationError, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.config_github import (
+    ConfigProblem,
+    GitHubSettings,
+    check_people,
+    check_reviewers_on_github,
+    credentials_problem,
+)
 from bot.config_sections import (
     ApprovalsSection,
+    GitHubSection,
     GitSection,
     RepoSection,
     RetentionSection,
@@ -24,6 +32,7 @@ from bot.config_sections import (
     Strict,
     TimersSection,
 )
+from bot.domain.codehost import People
 from bot.domain.policy import REVIEWER, ApprovalPolicy, Policy, Severity, TimeTargets
 from bot.domain.procedure import SECURITY
 from bot.domain.reminders import ESCALATION_PATH
@@ -53,6 +62,8 @@ class HotfixConfig(Strict):
     timers: TimersSection = TimersSection()
     retention: RetentionSection = RetentionSection()
     git: GitSection = GitSection()
+    github: GitHubSection = GitHubSection()
+    people: dict[str, str] = {}  # Slack member ID -> GitHub login
 
     @model_validator(mode="after")
     def _roles_exist(self) -> HotfixConfig:
@@ -68,6 +79,8 @@ class HotfixConfig(Strict):
         self._roles_have_a_use()
         if not self.roles.get(REVIEWER):
             raise ValueError(f'[roles] lists no {REVIEWER}, so no hotfix could pass review; add {REVIEWER} = ["U…"]')
+        check_people(self.people, _MEMBER_ID.fullmatch)
+        check_reviewers_on_github(self.repos, self.people, self.roles[REVIEWER])
         for severity, roles in self.approvals.model_dump().items():
             for role in roles:
                 if not self.roles.get(role):
@@ -100,6 +113,9 @@ class HotfixConfig(Strict):
         approvals = ApprovalPolicy.build(required, self.roles)
         return Policy(approvals, TimeTargets(**self.timers.model_dump()))
 
+    def people_on_github(self) -> People:
+        return People(logins=dict(self.people), reviewers=frozenset(self.roles.get(REVIEWER, ())))
+
     def repo(self, name: str) -> RepoSpec:
         return next(r for r in self.repos if r.name == name)
 
@@ -118,6 +134,7 @@ class Settings:
     config_path: Path
     workdir: Path
     leader_retry_seconds: float = DEFAULT_LEADER_RETRY_SECONDS  # how often a follower tries to become the leader
+    github: GitHubSettings = GitHubSettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, socket_mode: bool = False) -> Settings:
@@ -132,6 +149,10 @@ class Settings:
         else:
             secret = _required(env, "SLACK_SIGNING_SECRET", "the Signing Secret from Basic Information")
         api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+        try:
+            github = GitHubSettings.from_env(env)
+        except ConfigProblem as problem:
+            raise ConfigError(str(problem)) from None
         return cls(
             bot_token=bot_token,
             signing_secret=secret,
@@ -141,7 +162,12 @@ class Settings:
             config_path=Path(env.get("HOTFIX_CONFIG") or "hotfix.toml"),
             workdir=Path(env.get("HOTFIX_WORKDIR") or ".hotfix-work"),
             leader_retry_seconds=_seconds(env, "HOTFIX_LEADER_RETRY_SECONDS", DEFAULT_LEADER_RETRY_SECONDS),
+            github=github,
         )
+
+    def github_api_url(self, config: HotfixConfig) -> str:
+        """GITHUB_API_URL, else [github] api_url (whose default is github.com)."""
+        return self.github.api_url or config.github.api_url
 
 
 def _app_token(env: Mapping[str, str]) -> str:
@@ -186,7 +212,8 @@ def database_url(env: Mapping[str, str]) -> str:
     return url
 
 
-def load_config(path: Path) -> HotfixConfig:
+def load_config(path: Path, settings: Settings | None = None) -> HotfixConfig:
+    """With `settings`, a repo on GitHub without the credentials to reach it is refused too (start-up, reload)."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -194,14 +221,17 @@ def load_config(path: Path) -> HotfixConfig:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err}).") from None
     try:
-        return HotfixConfig.model_validate(raw)
+        config = HotfixConfig.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(f"{path}: {_first_problem(err)}") from None
+    if settings is not None and (problem := credentials_problem(settings.github, config.repos)):
+        raise ConfigError(problem)
+    return config
 
 
 def load_environment(env: Mapping[str, str] | None = None, *, socket_mode: bool = False) -> tuple[Settings, HotfixConfig]:
     settings = Settings.from_env(os.environ if env is None else env, socket_mode=socket_mode)
-    return settings, load_config(settings.config_path)
+    return settings, load_config(settings.config_path, settings)
 
 
 def _required(env: Mapping[str, str], name: str, where: str) -> str:

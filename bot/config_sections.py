@@ -11,7 +11,7 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 from bot.domain.durations import format_duration, parse_duration
 from bot.domain.policy import DEFAULT_REQUIRED_ROLES, Severity, TimeTargets
 from bot.domain.reminders import MIN_REPEAT
-from bot.domain.repo import RepoSpec
+from bot.domain.repo import CONTROL_CHARACTERS, RepoSpec, is_github_repo
 
 # Slack IDs, not names: a member ID starts with U (W on Enterprise Grid), a channel ID with C (G: older private).
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
@@ -34,6 +34,9 @@ MINIMUM_MIRROR_REFRESH = "30s"
 # before anyone looked at a failure.
 DEFAULT_RETENTION = timedelta(days=30)
 MINIMUM_RETENTION = "1d"
+
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+HTTP_URL = re.compile(r"https?://[^\s/?#]+[^\s?#]*")
 
 
 class Strict(BaseModel):
@@ -68,6 +71,22 @@ class RepoSection(RepoSpec):
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError('write it as a full http:// or https:// URL, e.g. "https://payments.example.com/health"')
+        return value
+
+    @field_validator("github")
+    @classmethod
+    def _owner_and_name(cls, value: str | None) -> str | None:
+        if value is not None and not is_github_repo(value):
+            raise ValueError(f'"{value}" is not a GitHub repository; write owner/name as in its GitHub address, '
+                             'e.g. "acme/payments" (no URL, no .git)')
+        return value
+
+    @field_validator("required_checks")
+    @classmethod
+    def _check_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not name.strip() or CONTROL_CHARACTERS.search(name) for name in value):
+            raise ValueError('write each check by the name GitHub shows for it, e.g. ["build", "test"]; '
+                             "an empty name or one with control characters matches no check")
         return value
 
 
@@ -113,7 +132,7 @@ class RetentionSection(Strict):
     @field_validator("keep", mode="before")
     @classmethod
     def _at_least_a_day(cls, value: Any) -> timedelta:
-        return _duration_at_least(value, MINIMUM_RETENTION, example="30d")
+        return duration_at_least(value, MINIMUM_RETENTION, example="30d")
 
 
 class GitSection(Strict):
@@ -124,10 +143,34 @@ class GitSection(Strict):
     @field_validator("mirror_refresh", mode="before")
     @classmethod
     def _refresh_every(cls, value: Any) -> timedelta:
-        return _duration_at_least(value, MINIMUM_MIRROR_REFRESH, example="5m")
+        return duration_at_least(value, MINIMUM_MIRROR_REFRESH, example="5m")
 
 
-def _duration_at_least(value: Any, minimum: str, *, example: str) -> timedelta:
+class GitHubSection(Strict):
+    api_url: str = DEFAULT_GITHUB_API_URL
+    poll: timedelta = timedelta(seconds=15)
+    ci_wait: timedelta = timedelta(minutes=10)
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not HTTP_URL.fullmatch(value):
+            raise ValueError('write it as an http(s) URL: "https://api.github.com", or for GitHub Enterprise '
+                             'Server "https://ghe.example.com/api/v3"')
+        return value
+
+    @field_validator("poll", mode="before")
+    @classmethod
+    def _poll_every(cls, value: Any) -> timedelta:
+        return duration_at_least(value, "5s", example="15s")
+
+    @field_validator("ci_wait", mode="before")
+    @classmethod
+    def _wait_for_ci(cls, value: Any) -> timedelta:
+        return duration_at_least(value, "1m", example="10m")
+
+
+def duration_at_least(value: Any, minimum: str, *, example: str) -> timedelta:
     """A duration written as text ("30d"), refused below `minimum`, which is written the same way."""
     if not isinstance(value, str):
         raise ValueError(f'write it as text with a unit, e.g. "{example}"')
@@ -135,7 +178,6 @@ def _duration_at_least(value: Any, minimum: str, *, example: str) -> timedelta:
     if duration < parse_duration(minimum):
         raise ValueError(f'"{value.strip()}" is too short; the minimum is "{minimum}"')
     return duration
-
 
 
 def parse_quiet_hours(text: str) -> tuple[int, int]:

@@ -8,8 +8,10 @@ import re
 import sys
 from datetime import UTC, datetime
 
-# Slack tokens (bot, app, user, refresh), and credentials inside URLs (user:password@, or a token as user@).
-_SLACK_TOKENS = re.compile(r"xox[abeoprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
+# Slack tokens (bot, app, user, refresh), GitHub tokens (classic, fine-grained, OAuth, App installation and
+# refresh), and credentials inside URLs (user:password@, or a token as user@).
+_TOKENS = re.compile(r"xox[abeoprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|\bgh[pousr]_[A-Za-z0-9]{16,}|"
+                     r"\bgithub_pat_[A-Za-z0-9_]{20,}")
 _CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^/@\s]+@")
 _STANDARD = set(vars(logging.makeLogRecord({})))
 OWN_LOGGER = "bot"
@@ -23,8 +25,8 @@ _LIBRARY_NOISE = (
 
 
 def redact(text: str) -> str:
-    """The text with every Slack token and every credential in a URL hidden: safe to log or show."""
-    return _CREDENTIALS_IN_URL.sub("***@", _SLACK_TOKENS.sub("[redacted]", text))
+    """The text with every Slack or GitHub token and every credential in a URL hidden: safe to log or show."""
+    return _CREDENTIALS_IN_URL.sub("***@", _TOKENS.sub("[redacted]", text))
 
 
 class OwnLinesFilter(logging.Filter):

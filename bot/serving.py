@@ -131,7 +131,7 @@ def _interrupt(*_: object) -> None:
 def _reload(bot) -> None:
     """SIGHUP: read hotfix.toml again; a broken file is logged and the running config kept."""
     try:
-        bot.reload(load_config(bot.settings.config_path))
+        bot.reload(load_config(bot.settings.config_path, bot.settings))  # a repo on GitHub needs a token
     except ConfigError as problem:
         log.error("config not reloaded, keeping the running one: %s", problem)
         return

@@ -219,3 +219,18 @@ def scratch_git_ops(workdir: Path, *, network_timeout: float) -> GitOps:
 def schema_revisions(engine: Engine) -> tuple[set[str], set[str]]:
     """The migration revisions the database is at, and the ones this version needs."""
     return revisions(engine)
+
+
+# --- the code host: GitHub, for the repos that name a GitHub repository (doctor checks it today) ---------------------
+from bot.codehost.port import CodeHost  # noqa: E402  (light: the port and the domain only)
+
+
+def code_host(settings: Settings, config: HotfixConfig, *, timeout: float = 30.0) -> CodeHost | None:
+    """GITHUB_TOKEN at GITHUB_API_URL, else at [github] api_url; None without a token (a repo on GitHub is then
+    refused at start: see bot.config.load_config)."""
+    from bot.codehost.github import GitHubCodeHost  # githubkit is a heavy import: only when GitHub is used
+    from bot.codehost.github_client import GitHubClient
+
+    if settings.github.token is None:
+        return None
+    return GitHubCodeHost(GitHubClient(settings.github.token, settings.github_api_url(config), timeout=timeout))

@@ -21,7 +21,8 @@ from tests.support.postgres import fresh_database
 @pytest.fixture(autouse=True)
 def _no_developer_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL",
-                 "HOTFIX_CONFIG", "HOTFIX_WORKDIR"):
+                 "HOTFIX_CONFIG", "HOTFIX_WORKDIR", "GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_WEBHOOK_SECRET",
+                 "GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY"):
         monkeypatch.delenv(name, raising=False)
 
 

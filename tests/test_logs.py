@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.logs import configure
+import pytest
+
+from bot.cli import SECRET_SETTINGS
+from bot.logs import configure, redact
 from bot.standins import payloads
 from tests.support.config import SECRET
 from tests.support.driver import declaration_state, eventually, find_button, message_text
@@ -43,6 +46,20 @@ def test_a_step_logs_one_json_line_naming_the_hotfix_and_redacts_secrets() -> No
     for secret in (TOKEN, "the-signing-secret-value", "hunter22"):
         assert secret not in written
     assert "RuntimeError: boom [redacted]" in lines[2]["error"]
+
+
+@pytest.mark.parametrize("token", [
+    "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "gho_16C7e42F292c6912E7710c838347Ae178B4a",
+    "ghs_16C7e42F292c6912E7710c838347Ae178B4a", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+])
+def test_github_tokens_are_redacted_wherever_they_appear(token: str) -> None:
+    shown = redact(f"GitHub said 401 for Authorization: token {token}, remote https://x-access-token:{token}@h/r")
+
+    assert token not in shown and "[redacted]" in shown
+
+
+def test_the_cli_hands_the_github_token_and_webhook_secret_to_the_log_filter() -> None:
+    assert {"GITHUB_TOKEN", "GITHUB_WEBHOOK_SECRET"} <= set(SECRET_SETTINGS)
 
 
 # --- a real `serve --http` run at the default level ------------------------------------------------------------------

@@ -5,8 +5,12 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from bot.config import load_config
+import pytest
+
+from bot import serving
+from bot.config import Settings, load_config
 from bot.service.clock import ManualClock
+from bot.wiring import build
 from tests.support.driver import Driver
 from tests.support.gitrepos import Remote
 
@@ -107,3 +111,37 @@ def test_sighup_makes_a_running_server_read_hotfix_toml_again(env: dict, slack, 
         assert server.health()["status"] == "ok"
     finally:
         server.stop()
+
+
+GITHUB_KEYS = ('merge_back = ["main", "develop"]', 'merge_back = ["main", "develop"]\ngithub = "acme/payments"\n'
+               'required_checks = ["build"]')
+GITHUB_SECTIONS = '\n[github]\npoll = "30s"\nci_wait = "20m"\n\n[people]\nUREV1 = "rita-gh"\n'
+
+
+def test_sighup_takes_the_github_keys_when_a_token_is_set(
+    env: dict[str, str], clock: ManualClock, config_path: Path
+) -> None:
+    settings = Settings.from_env({**env, "GITHUB_TOKEN": "ghp_0hotfix0reload0token0"})
+    bot = build(settings, load_config(config_path), clock=clock)
+    try:
+        config_path.write_text(config_path.read_text().replace(*GITHUB_KEYS) + GITHUB_SECTIONS)
+        serving._reload(bot)
+
+        repo = bot.config.repo("payments")
+        assert repo.on_github and repo.github == "acme/payments" and repo.required_checks == ("build",)
+        assert bot.config.github.poll == timedelta(seconds=30) and bot.config.github.ci_wait == timedelta(minutes=20)
+        assert bot.config.people_on_github().user_of("rita-gh") == "UREV1"
+    finally:
+        bot.stop()
+
+
+def test_sighup_keeps_the_running_config_when_a_repo_moves_to_github_without_a_token(
+    driver: Driver, config_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config_path.write_text(config_path.read_text().replace(*GITHUB_KEYS) + GITHUB_SECTIONS)
+
+    serving._reload(driver.bot)
+
+    assert not driver.bot.config.repo("payments").on_github
+    assert ("config not reloaded, keeping the running one: [[repos]] payments names the GitHub repository "
+            "acme/payments: set GITHUB_TOKEN to") in caplog.text

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from slack_sdk import WebClient
@@ -19,6 +18,8 @@ from bot.domain.repo import RepoSpec
 from bot.git.errors import GitOpError, RemoteUnavailable
 from bot.logs import redact
 from bot.tools.database import first_line
+from bot.tools.doctor_check import Check, Checks
+from bot.tools.doctor_github import check_github
 from bot.wiring import engine_for, schema_revisions, scratch_git_ops, web_client
 
 GIT_TIMEOUT_SECONDS = 60.0
@@ -36,19 +37,6 @@ TOKEN_FIXES = {
 APP_TOKEN_FIX = "create an app-level token with connections:write under Basic Information and put it in SLACK_APP_TOKEN"
 
 
-@dataclass(frozen=True)
-class Check:
-    passed: bool | None  # None: not checked (it needs something that failed above, or a scope the app lacks)
-    what: str
-    fix: str = ""
-
-    @property
-    def line(self) -> str:
-        mark = {True: "✓", False: "✗", None: "–"}[self.passed]
-        return f"{mark} {self.what}" + (f" → {self.fix}" if self.fix and not self.passed else "")
-
-
-Checks = Generator[Check, None, object]
 
 
 def run(env: Mapping[str, str], out: Callable[[str], None] = print, *, socket_mode: bool) -> int:
@@ -75,6 +63,10 @@ def all_checks(env: Mapping[str, str], *, socket_mode: bool) -> Generator[Check,
         yield check_approvals(config)
         for repo in config.repos:
             yield from check_repo(repo)
+        if settings is not None:
+            yield from check_github(settings, config)
+        elif any(repo.on_github for repo in config.repos):
+            yield Check(None, "GitHub: not checked until the environment above is fixed")
     try:
         yield check_database(database_url(env))
     except ConfigError as problem:
