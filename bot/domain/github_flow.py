@@ -69,12 +69,13 @@ def pull_request_ref(event: Event) -> PullRequestRef:
 
 
 def record_code_review(hotfix: Hotfix, events: Sequence[Event], *, verdict: ReviewVerdict, head: str,
-                       people: People, now: datetime) -> Outcome:
+                       people: People, now: datetime, security_reviewers: Collection[str] = ()) -> Outcome:
     """What the reviews on the pull request (`verdict`, read at `head`) mean for the hotfix.
 
     A change request not yet in the thread sends it back to fixing, with the reviewer's words; an approval of
-    `head` approves it, pinned to that commit; a push after the approval needs a new one. Each review counts
-    once: an approval used in an earlier round (before a rollback) does not approve the hotfix again.
+    `head` approves it, pinned to that commit (a security hotfix: once one of `security_reviewers`, Slack IDs,
+    approved it too, as in Slack); a push after the approval needs a new one. Each review counts once: an
+    approval used in an earlier round (before a rollback) does not approve the hotfix again.
     """
     if hotfix.stage not in (Stage.IN_REVIEW, Stage.REVIEWED):
         return Outcome(hotfix)
@@ -83,19 +84,39 @@ def record_code_review(hotfix: Hotfix, events: Sequence[Event], *, verdict: Revi
         return _changes_requested(hotfix, fresh, people, now)
     if hotfix.stage is Stage.REVIEWED:
         return _approval_outdated(hotfix, head, now) if head != hotfix.approved_commit else Outcome(hotfix)
-    approval = verdict.approval
-    if not verdict.approved or approval is None or approval.commit != head:
+    if not verdict.approved:
         return Outcome(hotfix)
-    if _recorded(events, EventKind.REVIEW_APPROVED, approval):
+    used = events[: _round_start(events)]
+    counting = [r for r in verdict.approvals if r.commit == head and not _recorded(used, EventKind.REVIEW_APPROVED, r)]
+    new = [r for r in counting if not _recorded(events, EventKind.REVIEW_APPROVED, r)]
+    if not new:
         return Outcome(hotfix)
-    return _approved(hotfix, approval, people, now)
+    reviewers = {people.user_of(r.login) for r in counting}
+    return _approved(hotfix, new, people, now, security_missing=_security_missing(hotfix, reviewers,
+                                                                                  security_reviewers))
 
 
-def _approved(hotfix: Hotfix, approval: Review, people: People, now: datetime) -> Outcome:
-    reviewer = people.user_of(approval.login) or approval.login  # review_verdict counts mapped reviewers only
-    event = Event(EventKind.REVIEW_APPROVED, reviewer, now, {"role": REVIEWER, **_review_key(approval)})
-    approved = replace(hotfix, stage=Stage.REVIEWED, review_commit=approval.commit, approved_commit=approval.commit)
-    return Outcome(approved, (event,), (CancelTimers(procedure.REVIEW_TIMERS),))
+def _round_start(events: Sequence[Event]) -> int:
+    """Where the latest Ready for review starts the current round of review."""
+    return max((i for i, e in enumerate(events) if e.kind is EventKind.READY_FOR_REVIEW), default=0)
+
+
+def _security_missing(hotfix: Hotfix, reviewers: Collection[str | None], security: Collection[str]) -> bool:
+    return hotfix.security and bool(security) and not set(security) & set(reviewers)
+
+
+def _approved(hotfix: Hotfix, approvals: Sequence[Review], people: People, now: datetime, *,
+              security_missing: bool) -> Outcome:
+    events = tuple(
+        Event(EventKind.REVIEW_APPROVED, people.user_of(r.login) or r.login, now,  # verdicts count mapped logins
+              {"role": REVIEWER, **_review_key(r)})
+        for r in approvals
+    )
+    if security_missing:
+        return Outcome(hotfix, events)  # recorded; a security reviewer's approval is still needed
+    commit = approvals[0].commit
+    approved = replace(hotfix, stage=Stage.REVIEWED, review_commit=commit, approved_commit=commit)
+    return Outcome(approved, events, (CancelTimers(procedure.REVIEW_TIMERS),))
 
 
 def _changes_requested(hotfix: Hotfix, reviews: Collection[Review], people: People, now: datetime) -> Outcome:

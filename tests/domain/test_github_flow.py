@@ -8,7 +8,7 @@ import pytest
 from bot.domain import github_flow, reminders
 from bot.domain.codehost import ReviewState
 from bot.domain.github_flow import NO_COMMENT, hotfix_pull_request, keep_polling, record_code_review
-from bot.domain.hotfix import EventKind, OpenPullRequest, PollCodeHost, Stage, SummarizeDiff
+from bot.domain.hotfix import Event, EventKind, OpenPullRequest, PollCodeHost, Stage, SummarizeDiff
 from bot.domain.procedure import REVIEW_TIMERS
 from bot.domain.timers import CancelTimers, StartTimer, Timer, TimerKind
 from bot.domain.transitions import REASON_MAX, Refused
@@ -143,13 +143,32 @@ def test_a_push_after_the_approval_needs_a_new_approval_of_the_new_head() -> Non
 
 
 def test_an_approval_used_before_a_rollback_does_not_approve_the_next_round() -> None:
-    v = verdict(review("rita-gh", ReviewState.APPROVED))
-    first = polled(hotfix(), [pr_opened()], v)
+    ready = Event(EventKind.READY_FOR_REVIEW, "UDEV", AT)
+    first = polled(hotfix(), [ready, pr_opened()], verdict(review("rita-gh", ReviewState.APPROVED)))
     next_round = replace(first.hotfix, stage=Stage.IN_REVIEW)  # rolled back, Ready for review again, no push
+    events = [ready, pr_opened(), *first.events, Event(EventKind.READY_FOR_REVIEW, "UDEV", later(50))]
 
-    outcome = polled(next_round, [pr_opened(), *first.events], v, minute=60)
+    stale = polled(next_round, events, verdict(review("rita-gh", ReviewState.APPROVED)), minute=60)
+    fresh = polled(next_round, events, verdict(review("rita-gh", ReviewState.APPROVED),
+                                               review("sam-gh", ReviewState.APPROVED, minute=55)), minute=61)
 
-    assert outcome.events == () and outcome.hotfix.stage is Stage.IN_REVIEW
+    assert stale.events == () and stale.hotfix.stage is Stage.IN_REVIEW
+    assert [e.actor for e in fresh.events] == ["UREV2"] and fresh.hotfix.stage is Stage.REVIEWED
+
+
+def test_a_security_hotfix_needs_a_security_reviewers_approval_too() -> None:
+    fix = hotfix(security=True)
+    rita = review("rita-gh", ReviewState.APPROVED)
+
+    first = record_code_review(fix, [pr_opened()], verdict=verdict(rita), head=HEAD, people=PEOPLE,
+                               now=later(10), security_reviewers=("UREV2",))
+    events = [pr_opened(), *first.events]
+    both = verdict(rita, review("sam-gh", ReviewState.APPROVED, minute=12))
+    second = record_code_review(first.hotfix, events, verdict=both, head=HEAD, people=PEOPLE, now=later(13),
+                                security_reviewers=("UREV2",))
+
+    assert [e.actor for e in first.events] == ["UREV1"] and first.hotfix.stage is Stage.IN_REVIEW
+    assert [e.actor for e in second.events] == ["UREV2"] and second.hotfix.stage is Stage.REVIEWED
 
 
 def test_reviews_change_nothing_outside_review() -> None:
