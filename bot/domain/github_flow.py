@@ -23,8 +23,10 @@ from bot.domain.transitions import REASON_MAX, Outcome
 
 HOTFIX_LABEL = "hotfix"
 NO_COMMENT = "(no comment on GitHub)"
-# While the hotfix is in one of these stages, something it waits for happens on GitHub.
-WAITING_ON_GITHUB = frozenset({Stage.IN_REVIEW, Stage.REVIEWED, Stage.MONITORING, Stage.MERGING_BACK})
+# While the hotfix is in one of these stages, something it waits for happens on GitHub (deploying: so that polling
+# runs on into monitoring, where the tag's checks are read).
+WAITING_ON_GITHUB = frozenset({Stage.IN_REVIEW, Stage.REVIEWED, Stage.DEPLOYING, Stage.MONITORING,
+                               Stage.MERGING_BACK})
 
 
 @dataclass(frozen=True)

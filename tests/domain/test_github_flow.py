@@ -6,14 +6,15 @@ from dataclasses import replace
 import pytest
 
 from bot.domain import github_flow, reminders
-from bot.domain.codehost import ReviewState
+from bot.domain.codehost import CheckState, ReviewState
 from bot.domain.github_flow import NO_COMMENT, hotfix_pull_request, keep_polling, record_code_review
-from bot.domain.hotfix import Event, EventKind, OpenPullRequest, PollCodeHost, Stage, SummarizeDiff
+from bot.domain.github_poll import GitHubReading, GitHubRules, ToRead, record_poll, to_read
+from bot.domain.hotfix import BOT, Event, EventKind, OpenPullRequest, PollCodeHost, Stage, SummarizeDiff
 from bot.domain.procedure import REVIEW_TIMERS
 from bot.domain.timers import CancelTimers, StartTimer, Timer, TimerKind
 from bot.domain.transitions import REASON_MAX, Refused
 from tests.domain.github_builders import (
-    AT, HEAD, NEW, OLD, PEOPLE, POLICY, POLL, PR_URL, hotfix, later, pr_opened, review, verdict,
+    AT, CI_WAIT, HEAD, NEW, OLD, PEOPLE, POLICY, POLL, PR_URL, check, hotfix, later, pr_opened, review, verdict,
 )
 
 
@@ -179,7 +180,7 @@ def test_reviews_change_nothing_outside_review() -> None:
 
 # Polling while the hotfix waits on GitHub
 def test_polling_goes_on_while_the_hotfix_waits_on_github_and_stops_after() -> None:
-    for stage in (Stage.IN_REVIEW, Stage.REVIEWED, Stage.MONITORING, Stage.MERGING_BACK):
+    for stage in (Stage.IN_REVIEW, Stage.REVIEWED, Stage.DEPLOYING, Stage.MONITORING, Stage.MERGING_BACK):
         assert keep_polling(hotfix(stage), poll=POLL) == (StartTimer(TimerKind.CODE_HOST_POLL, POLL),)
     for stage in (Stage.FIXING, Stage.MERGED, Stage.CLOSED):
         assert keep_polling(hotfix(stage), poll=POLL) == (CancelTimers((TimerKind.CODE_HOST_POLL,)),)
@@ -193,3 +194,42 @@ def test_the_poll_timer_asks_for_a_poll_not_a_reminder_and_is_silent_when_moot()
 
     assert live.events == () and live.effects == (PollCodeHost(),)
     assert moot.events == () and moot.effects == ()
+
+
+# One poll, every reading in turn
+def rules() -> GitHubRules:
+    return GitHubRules(PEOPLE, ci_wait=CI_WAIT, poll=POLL)
+
+
+def test_what_a_poll_reads_follows_the_stage() -> None:
+    events = [pr_opened(), Event(EventKind.MERGE_BACK_PR_OPENED, BOT, AT, {
+        "target": "develop", "number": 13, "url": PR_URL, "head": HEAD})]
+    merging = hotfix(Stage.MERGING_BACK, merge_targets=("main", "develop"), merged_into=("main",))
+
+    assert to_read(hotfix(), events) == ToRead(pull_request=12)
+    assert to_read(hotfix(Stage.MONITORING, tag_commit=HEAD), events) == ToRead(tag_commit=HEAD)
+    assert to_read(merging, events) == ToRead(merge_backs=(13,))
+    assert to_read(hotfix(Stage.FIXING), events) == ToRead()
+
+
+def test_one_poll_records_ci_then_the_review_then_polls_again() -> None:
+    reading = GitHubReading(head=HEAD, verdict=verdict(review("rita-gh", ReviewState.APPROVED)),
+                            head_checks=(check("tests", CheckState.SUCCESS),))
+
+    outcome = record_poll(hotfix(), [pr_opened()], reading=reading, rules=rules(), now=later(10))
+
+    assert [e.kind for e in outcome.events] == [EventKind.CI_PASSED, EventKind.REVIEW_APPROVED]
+    assert outcome.hotfix.stage is Stage.REVIEWED
+    assert outcome.effects == (CancelTimers(REVIEW_TIMERS), StartTimer(TimerKind.CODE_HOST_POLL, POLL))
+    again = record_poll(outcome.hotfix, [pr_opened(), *outcome.events], reading=reading, rules=rules(), now=later(11))
+    assert again.events == () and again.effects == (StartTimer(TimerKind.CODE_HOST_POLL, POLL),)
+
+
+def test_a_change_request_stops_the_polling_until_the_next_ready_for_review() -> None:
+    reading = GitHubReading(head=HEAD, verdict=verdict(review("sam-gh", ReviewState.CHANGES_REQUESTED)),
+                            head_checks=(check("tests", CheckState.IN_PROGRESS),))
+
+    outcome = record_poll(hotfix(), [pr_opened()], reading=reading, rules=rules(), now=later(10))
+
+    assert [e.kind for e in outcome.events] == [EventKind.CI_PENDING, EventKind.CHANGES_REQUESTED]
+    assert outcome.effects[-1] == CancelTimers((TimerKind.CODE_HOST_POLL,))

@@ -10,11 +10,12 @@ from bot.domain.github_merge import (
     record_merge_back_pull_request, record_merge_refused, record_pull_request_state, retry_refused_merges,
     through_pull_requests,
 )
+from bot.domain.github_poll import GitHubReading, GitHubRules, record_poll
 from bot.domain.hotfix import (
     BOT, DeleteBranch, Event, EventKind, MergeBack, MergePullRequest, OpenMergeBackPullRequest, Stage,
 )
 from bot.domain.timers import CancelTimers, StartTimer, TimerKind
-from tests.domain.github_builders import AT, HEAD, NEW, OLD, POLICY, PR_URL, hotfix, later, pr_opened
+from tests.domain.github_builders import AT, HEAD, NEW, OLD, PEOPLE, POLICY, PR_URL, hotfix, later, pr_opened
 
 DEV_URL = "https://github.example.com/acme/payments/pull/13"
 MERGE_SHA = "d" * 40
@@ -161,6 +162,16 @@ def test_the_merge_back_reminder_tries_every_refused_merge_again() -> None:
 
     assert outcome.effects == (MergePullRequest("develop", 13, HEAD),)
     assert retry_refused_merges(merging(merged_into=("develop",)), events).effects == ()
+
+
+def test_a_poll_that_finds_the_last_pull_request_merged_finishes_and_stops_polling() -> None:
+    reading = GitHubReading(pulls=(pull(12, PullRequestState.MERGED),))
+
+    outcome = record_poll(merging(merged_into=("develop",)), [pr_opened(), dev_opened()], reading=reading,
+                          rules=GitHubRules(PEOPLE), now=later(50))
+
+    assert [e.kind for e in outcome.events] == [EventKind.MERGED_BACK, EventKind.ALL_MERGED]
+    assert outcome.effects[-1] == CancelTimers((TimerKind.CODE_HOST_POLL,))
 
 
 # 6. The post-mortem's facts
