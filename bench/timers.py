@@ -206,7 +206,7 @@ def start_and_wait_first_tick(settings, config):
     bot = build(settings, config, clock=SystemClock())
     built = time.perf_counter()
     ticked, seen = threading.Event(), []
-    real_next_due = bot.service.next_timer_due
+    real_next_due = bot.service.timers.next_timer_due
 
     def next_timer_due():
         value = real_next_due()
@@ -215,7 +215,7 @@ def start_and_wait_first_tick(settings, config):
             ticked.set()
         return value
 
-    bot.service.next_timer_due = next_timer_due  # observes the tick; behaviour unchanged
+    bot.service.timers.next_timer_due = next_timer_due  # observes the tick; behaviour unchanged
     bot.timers.start()
     if not ticked.wait(60):
         raise SystemExit("the first timer tick did not run within 60 s")
@@ -339,7 +339,7 @@ def profile_fire(bot, incidents) -> str:
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    fired = bot.service.fire_due_timers()
+    fired = bot.service.timers.fire_due_timers()
     profiler.disable()
     took = time.perf_counter() - started
     out = io.StringIO()

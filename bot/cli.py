@@ -154,7 +154,7 @@ def _stats(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.domain.durations import parse_duration
-    from bot.service.statistics import hotfix_stats
+    from bot.store.statistics import hotfix_stats
     from bot.tools.database import existing_database, first_line, shown
     from bot.tools.report import configured_targets
     from bot.tools.stats_report import render

@@ -7,7 +7,7 @@ when Prometheus scrapes, through a function the composition root hands in: this 
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,21 +16,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import start_http_server
 
 from bot.config import ConfigError
-from bot.domain.hotfix import Event, EventKind
 
 PREFIX = "hotfix_bot"
-
-# Each step of the procedure: the event that starts it, and the events that end it (the last start before the end).
-STEPS: dict[str, tuple[EventKind, tuple[EventKind, ...]]] = {
-    "approval": (EventKind.DECLARED, (EventKind.FULLY_APPROVED,)),
-    "branch": (EventKind.FULLY_APPROVED, (EventKind.BRANCH_CUT,)),
-    "fix": (EventKind.BRANCH_CUT, (EventKind.REVIEW_REQUESTED,)),
-    "review": (EventKind.REVIEW_REQUESTED, (EventKind.REVIEW_APPROVED,)),
-    "deploy": (EventKind.REVIEW_APPROVED, (EventKind.TAGGED,)),
-    "monitoring": (EventKind.TAGGED, (EventKind.STABLE, EventKind.ROLLED_BACK)),
-    "merge_back": (EventKind.STABLE, (EventKind.ALL_MERGED,)),
-}
-_STEP_ENDS = {end for _, ends in STEPS.values() for end in ends}
 
 _MINUTES = (60, 300, 600, 900, 1800, 2700, 3600, 7200, 14400, 43200, 86400)  # people's steps: minutes to a day
 _SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)  # the bot's own work
@@ -43,24 +30,6 @@ class DatabaseFigures:
 
     active: Mapping[tuple[str, str], int] = field(default_factory=dict)
     queued: Mapping[str, tuple[int, float]] = field(default_factory=dict)
-
-
-def ends_a_step(events: Sequence[Event]) -> bool:
-    return any(e.kind in _STEP_ENDS for e in events)
-
-
-def completed_steps(events: Sequence[Event], new: int) -> list[tuple[str, timedelta]]:
-    """The steps the last `new` of `events` (a hotfix's whole trail, in order) complete, with how long each took."""
-    done = []
-    for index in range(len(events) - new, len(events)):
-        end = events[index]
-        for step, (start_kind, end_kinds) in STEPS.items():
-            if end.kind not in end_kinds:
-                continue
-            start = next((e for e in reversed(events[:index]) if e.kind is start_kind), None)
-            if start is not None:
-                done.append((step, end.at - start.at))
-    return done
 
 
 class Metrics:

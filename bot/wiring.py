@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -13,55 +14,85 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlalchemy import Engine
 
 from bot.config import HotfixConfig, Settings
-from bot.service.clock import Clock, SystemClock
 from bot.deploy.probe import DeployProbe
-from bot.service.hotfixes import GIT, PROBE, SLACK, TIMERS, HotfixService
+from bot.domain.stats import Stats
 from bot.git.ops import GitOps
 from bot.git.refresher import MirrorRefresher
 from bot.git.worker import GitWorker
 from bot.metrics import Metrics
-from bot.scheduling.retention import PRUNE_EVERY, RetentionSchedule
-from bot.scheduling.scheduler import TimerScheduler
-from bot.service.runner import JobRunner
-from bot.slack.errors import ErrorReplies
+from bot.runtime.leadership import Leadership
+from bot.runtime.retention import PRUNE_EVERY, RetentionSchedule
+from bot.runtime.runner import JobRunner
+from bot.runtime.scheduler import TimerScheduler
+from bot.runtime.wakeups import Wakeups
+from bot.service.clock import Clock, SystemClock
+from bot.service.hotfixes import HotfixService
+from bot.service.jobs import GIT, PROBE
+from bot.service.ports import Rules
 from bot.slack.delivery import SlackDelivery
-from bot.slack.handlers import register_all
-from bot.store import gauges
+from bot.slack.errors import ErrorReplies
+from bot.slack.handlers import UseCases, register_all
+from bot.slack.notifier import SLACK, slack_jobs
+from bot.store import gauges, jobs
+from bot.store.migrations import revisions
 from bot.store.db import create_schema, make_engine
-from bot.store.leadership import Leadership
+from bot.store.statistics import HOME_SPAN, hotfix_stats
+from bot.store.status_messages import StoredStatusMessages
+from bot.store.unit_of_work import StoredUnits
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    config: HotfixConfig
+    rules: Rules
+
+
+class CurrentConfig:
+    """hotfix.toml as one frozen snapshot; a reload swaps the whole of it in one assignment, nothing is mutated."""
+
+    def __init__(self, config: HotfixConfig) -> None:
+        self.swap(config)
+
+    def swap(self, config: HotfixConfig) -> None:
+        rules = Rules(config.policy(), MappingProxyType({r.name: r for r in config.repos}))
+        self._snapshot = _Snapshot(config, rules)
+
+    def config(self) -> HotfixConfig:
+        return self._snapshot.config
+
+    def rules(self) -> Rules:
+        return self._snapshot.rules
 
 
 @dataclass
 class Bot:
     settings: Settings
-    config: HotfixConfig
+    current: CurrentConfig
     engine: Engine
+    clock: Clock
     service: HotfixService
     app: App
     timers: TimerScheduler
+    status_messages: StoredStatusMessages
     runners: dict[str, JobRunner] = field(default_factory=dict)
-    delivery: SlackDelivery | None = None
     metrics: Metrics = field(default_factory=Metrics)
     leadership: Leadership | None = None
     retention: RetentionSchedule | None = None
     mirrors: MirrorRefresher | None = None
     error_replies: ErrorReplies = field(default_factory=ErrorReplies)
 
+    @property
+    def config(self) -> HotfixConfig:
+        return self.current.config()
+
     def reload(self, config: HotfixConfig) -> None:
         """A changed hotfix.toml (SIGHUP): new decisions follow it; what hotfixes already recorded stays."""
-        self.config = config
-        self.service.policy = config.policy()
-        self.service.repos = {r.name: r for r in config.repos}
-        self.delivery.configure(config.slack)
-        self.retention.keep = config.retention.keep
-        if self.mirrors:
-            self.mirrors.every = config.git.mirror_refresh
+        self.current.swap(config)
 
     def start_workers(self) -> None:
-        """Run timers and jobs while this process is the leader (see bot.store.leadership)."""
-        retry = float(os.environ.get("HOTFIX_LEADER_RETRY_SECONDS", "3"))
+        """Run timers and jobs while this process is the leader (see bot.runtime.leadership)."""
         self.leadership = Leadership(self.engine, on_elected=self._run_workers, on_deposed=self._stop_workers,
-                                     retry_seconds=retry)
+                                     retry_seconds=self.settings.leader_retry_seconds)
         self.leadership.start()
 
     @property
@@ -78,17 +109,23 @@ class Bot:
         for runner in self.runners.values():
             runner.start()
         self.timers.start()
-        self.retention.start()
+        if self.retention:
+            self.retention.start()
         if self.mirrors:
             self.mirrors.start()
 
     def _stop_workers(self) -> None:
-        self.retention.stop()
+        if self.retention:
+            self.retention.stop()
         if self.mirrors:
             self.mirrors.stop()
         self.timers.stop()
         for runner in self.runners.values():
             runner.stop()
+
+    def unfinished_jobs(self) -> int:
+        """Jobs queued and not yet done, in every queue (the demo waits for none before it goes on)."""
+        return jobs.unfinished(self.engine, now=self.clock.now())
 
     def run_pending(self) -> int:
         """Run every job that is due now, in every queue (tests and the demo use this to settle)."""
@@ -101,35 +138,45 @@ class Bot:
 def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = None, poll_seconds: float = 1.0,
           prune_every: timedelta = PRUNE_EVERY) -> Bot:
     clock = clock or SystemClock()
+    current = CurrentConfig(config)
     engine = make_engine(settings.database_url)
     create_schema(engine)
-    wakers: dict[str, Callable[[], None]] = {}
+    wakeups = Wakeups()  # the runners below register their queues
     metrics = Metrics()
-    service = HotfixService(engine, config.policy(), {r.name: r for r in config.repos}, clock,
-                            wake=lambda queue: wakers[queue]() if queue in wakers else None, metrics=metrics)
-    timers = TimerScheduler(service, clock)
+    service = HotfixService(StoredUnits(engine, clock, wakeups.wake), clock, current.rules,
+                            subscribers=[slack_jobs], measures=metrics)
+    status_messages = StoredStatusMessages(engine)
     app = _bolt_app(settings)
     error_replies = ErrorReplies()
     error_replies.register(app)
-    register_all(app, service)
-    delivery = SlackDelivery(service, _web_client(settings, timeout=10), config.slack, metrics)
-    worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    register_all(app, UseCases(service.people, service.read, current.rules, clock, _home_stats(engine, current)))
+    repos = lambda: current.rules().repos  # noqa: E731
+    delivery = SlackDelivery(service.read, status_messages, _web_client(settings, timeout=10),
+                             channels=lambda: current.config().slack, rules=current.rules, clock=clock, metrics=metrics)
     git_ops = _git_ops(settings, config)
-    mirrors = MirrorRefresher(git_ops, lambda: service.repos.values(), config.git.mirror_refresh)
+    runner = dict(clock=clock, worker_id=f"{socket.gethostname()}:{os.getpid()}", wakeups=wakeups,
+                  poll_seconds=poll_seconds)
     runners = {
-        SLACK: JobRunner(engine, SLACK, delivery.handlers, clock, worker_id=worker_id, poll_seconds=poll_seconds),
-        GIT: JobRunner(engine, GIT, GitWorker(service, git_ops, metrics).handlers, clock,
-                       worker_id=worker_id, poll_seconds=poll_seconds),
-        PROBE: JobRunner(engine, PROBE, DeployProbe(service).handlers, clock, worker_id=worker_id,
-                         poll_seconds=poll_seconds),
+        SLACK: JobRunner(engine, SLACK, delivery.handlers, **runner),
+        GIT: JobRunner(engine, GIT, GitWorker(service.reports, service.read, git_ops, repos, metrics).handlers,
+                       **runner),
+        PROBE: JobRunner(engine, PROBE, DeployProbe(service.reports, service.read, repos).handlers, **runner),
     }
-    wakers.update({queue: runner.wake for queue, runner in runners.items()}, **{TIMERS: timers.wake})
-    retention = RetentionSchedule(engine, clock, keep=config.retention.keep, every=prune_every)
-    bot = Bot(settings, config, engine, service, app, timers, runners, delivery, metrics=metrics,
-              retention=retention, mirrors=mirrors, error_replies=error_replies)
+    bot = Bot(settings, current, engine, clock, service, app, TimerScheduler(service.timers, clock, wakeups=wakeups),
+              status_messages, runners, metrics=metrics,
+              retention=RetentionSchedule(engine, clock, keep=lambda: current.config().retention.keep,
+                                          every=prune_every),
+              mirrors=MirrorRefresher(git_ops, lambda: repos().values(), lambda: current.config().git.mirror_refresh),
+              error_replies=error_replies)
     metrics.watch(is_leader=lambda: bot.role == "leader",
                   database=lambda: gauges.read(engine, now=clock.now(), queues=runners))
     return bot
+
+
+def _home_stats(engine: Engine, current: CurrentConfig):
+    def stats(now: datetime) -> Stats:
+        return hotfix_stats(engine, current.rules().policy.times, now=now, span=HOME_SPAN)
+    return stats
 
 
 def _git_ops(settings: Settings, config: HotfixConfig) -> GitOps:
@@ -162,3 +209,13 @@ def engine_for(database_url: str) -> Engine:
 def web_client(settings: Settings, *, timeout: int, token: str | None = None) -> WebClient:
     """A Web API client like the bot's, for `token` (default: the bot token)."""
     return _web_client(settings, timeout=timeout, token=token)
+
+
+def scratch_git_ops(workdir: Path, *, network_timeout: float) -> GitOps:
+    """GitOps in a directory of its own (doctor's): a running bot's mirrors are never touched."""
+    return GitOps(workdir, network_timeout=network_timeout)
+
+
+def schema_revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """The migration revisions the database is at, and the ones this version needs."""
+    return revisions(engine)

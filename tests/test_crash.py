@@ -64,7 +64,7 @@ def test_a_process_killed_after_the_last_approval_cuts_the_branch_once_after_res
     settings = Settings.from_env(env)
     bot = build(settings, load_config(settings.config_path))
     try:
-        _, events = bot.service.timeline("HF-1")
+        _, events = bot.service.read.timeline("HF-1")
         assert [e.kind for e in events].count(EventKind.BRANCH_CUT) == 1
         assert [e.kind for e in events].count(EventKind.APPROVED) == 2
     finally:

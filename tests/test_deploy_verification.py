@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from bot.config import ConfigError, load_config
 from bot.domain import postmortem
 from bot.service.clock import ManualClock
-from bot.service.hotfixes import PROBE
+from bot.service.jobs import PROBE
 from bot.store.tables import JobRow
 from tests.conftest import CONFIG
 from bot.standins import payloads
@@ -119,7 +119,7 @@ def deployed(driver: Driver, remote: Remote, tmp_path: Path) -> Posted:
 def wait(driver: Driver, clock: ManualClock, span: timedelta = PROBE_EVERY) -> None:
     """Let `span` pass: every timer due by then fires, and every job it queued runs."""
     clock.advance(span)
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
 
 
@@ -161,7 +161,7 @@ def test_the_thread_hears_when_the_tag_goes_live_and_when_health_fails_and_recov
 
     wait(driver, clock, timedelta(minutes=20))
     assert driver.thread(hotfix)[-1] == WINDOW_OVER  # it went live, so nothing more to say
-    draft = postmortem.to_markdown(*driver.bot.service.timeline(hotfix.key), driver.bot.service.policy.times)
+    draft = postmortem.to_markdown(*driver.bot.service.read.timeline(hotfix.key), driver.bot.current.rules().policy.times)
     assert "- Time to mitigate (declared to live): 12m (the version endpoint reported v1.10.1)" in draft
     assert "- Live (after the tag, as the version endpoint said): 12m" in draft
 
@@ -189,7 +189,7 @@ def test_a_repo_without_endpoints_is_never_probed(
     wait(driver, clock, timedelta(minutes=30))
     assert driver.thread(hotfix)[-1] == WINDOW_OVER
     assert probe_jobs(driver) == []
-    assert all(t.kind.value != "deploy_probe" for t in driver.bot.service.pending_timers(driver.bot.service.get("HF-1")))
+    assert all(t.kind.value != "deploy_probe" for t in driver.bot.service.read.pending_timers(1))
 
 
 def test_endpoint_urls_are_http_only_kept_out_of_reprs_and_probes_at_most_every_second(tmp_path: Path) -> None:

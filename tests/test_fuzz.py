@@ -119,7 +119,7 @@ def assert_still_answers(driver: Driver) -> None:
 def assert_no_half_made_incident(driver: Driver) -> None:
     """Every stored hotfix is whole: a valid declaration, its 'declared' event, and a status message (or its job)."""
     __tracebackhide__ = True
-    repos = set(driver.bot.service.repos)
+    repos = set(driver.bot.current.rules().repos)
     with reading(driver.bot.engine) as session:  # one snapshot: a status job cannot finish between the reads
         rows = session.exec(select(HotfixRow)).all()
         declared = set(session.exec(select(EventRow.hotfix_id).where(EventRow.kind == EventKind.DECLARED.value)).all())
@@ -305,7 +305,7 @@ def test_any_declaration_form_is_answered_in_the_form_or_declares_a_whole_hotfix
         numbers = session.exec(select(HotfixRow.id)).all()
     assert numbers, "no fuzzed form was ever accepted: the examples never reached a declaration"
     for number in numbers:  # every accepted declaration reached the channel
-        where = driver.bot.service.status_message_of(driver.bot.service.get(f"HF-{number}"))
+        where = driver.bot.status_messages.where(number)
         assert where, f"HF-{number} has no status message"
         assert message_text(driver.slack.message(*where)).find(f"HF-{number}") >= 0
     ordinary = driver.declare(user="UDEV", issue_id="PROD-777", title="Ordinary declaration after the fuzz")

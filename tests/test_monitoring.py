@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot.domain import postmortem
 from bot.service.clock import ManualClock
-from bot.service.hotfixes import GIT
+from bot.service.jobs import GIT
 from bot.store.tables import JobRow
 from bot.standins import payloads
 from tests.support.driver import Driver, Posted, find_button, message_text
@@ -35,7 +35,7 @@ def deployed(driver: Driver, remote: Remote, tmp_path: Path, **fix) -> Posted:
 
 def wait(driver: Driver, clock: ManualClock, span: timedelta) -> None:
     clock.advance(span)
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
 
 
@@ -110,7 +110,7 @@ def test_an_oncall_lead_ends_monitoring_early_with_a_reason_that_the_thread_and_
 
     driver.click("Close", hotfix, user="UDEV")
     driver.settle()
-    draft = postmortem.to_markdown(*driver.bot.service.timeline(hotfix.key), driver.bot.service.policy.times)
+    draft = postmortem.to_markdown(*driver.bot.service.read.timeline(hotfix.key), driver.bot.current.rules().policy.times)
     early = postmortem.markdown_text(EARLY)
     assert f"Stable, confirmed by @ULEAD after 10m of monitoring; monitoring ended early, 20m before the " \
            f"window's end: “{early}”" in draft

@@ -43,7 +43,7 @@ def tagged(driver: Driver, remote: Remote, tmp_path: Path) -> Posted:
 def monitored(driver: Driver, clock: ManualClock, span: timedelta = timedelta(minutes=30)) -> None:
     """The monitoring window runs its course (Stable merges back only after it); its reminders are posted."""
     clock.advance(span)
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
 
 
@@ -81,7 +81,7 @@ def test_declare_to_close_on_a_real_remote(driver: Driver, remote: Remote, tmp_p
     assert "Monitoring" in driver.status_text(hotfix)
 
     clock.advance(timedelta(minutes=10))
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     assert driver.thread(hotfix)[-1] == "⏰ <@UDEV>: HF-1 monitoring check-in: are error rates and latency normal?"
 
@@ -179,7 +179,7 @@ def test_overdue_merge_back_is_reminded_until_git_shows_the_fix(
     driver.settle()
 
     clock.advance(timedelta(minutes=30))
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     assert driver.thread(hotfix)[-1] == ("⏰ <@UDEV>: merge-back of HF-1 is overdue: git does not show the fix in "
                                          "`develop` yet.")
@@ -188,7 +188,7 @@ def test_overdue_merge_back_is_reminded_until_git_shows_the_fix(
     git(engineer.path, "merge", "--no-ff", "--quiet", f"origin/{BRANCH}", "-X", "theirs", "-m", "Merge by PR")
     engineer.push("HEAD:refs/heads/develop")
     clock.advance(timedelta(minutes=15))
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     assert "Merged back, ready to close" in driver.status_text(hotfix)
     reminders = [t for t in driver.thread(hotfix) if t.startswith("⏰ <@UDEV>: merge-back")]
@@ -233,13 +233,13 @@ def test_review_sla_reminds_the_reviewers_at_half_time_and_when_overdue(
     driver.settle()
 
     clock.advance(timedelta(minutes=30))
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     assert driver.thread(hotfix)[-1] == ("⏰ <@UREV1> <@UREV2>: review of HF-1 "
                                          "(`hotfix/PROD-501-checkout-returns-500`) is half-way through its SLA. "
                                          "Please review it now.")
     clock.advance(timedelta(minutes=30))
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     assert "is overdue" in driver.thread(hotfix)[-1]
     assert {c["channel"] for c in driver.slack.calls_to("chat.postMessage") if c["channel"].startswith("UREV")} == {
@@ -249,7 +249,7 @@ def test_review_sla_reminds_the_reviewers_at_half_time_and_when_overdue(
     driver.submit_review(hotfix, user="UREV1")
     driver.settle()
     clock.advance(timedelta(hours=2))
-    assert driver.bot.service.fire_due_timers() == 0  # the review cancelled the SLA reminders
+    assert driver.bot.service.timers.fire_due_timers() == 0  # the review cancelled the SLA reminders
 
 
 def test_the_end_of_monitoring_asks_stable_or_roll_back_in_the_thread_until_answered(
@@ -262,7 +262,7 @@ def test_the_end_of_monitoring_asks_stable_or_roll_back_in_the_thread_until_answ
                                 "Press Stable or Roll back.")
 
     clock.advance(timedelta(minutes=10))
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     assert driver.thread(hotfix)[-1] == question["text"]  # unanswered: asked again
 
@@ -275,7 +275,7 @@ def test_the_end_of_monitoring_asks_stable_or_roll_back_in_the_thread_until_answ
     driver.settle()
     assert "Merged back, ready to close" in driver.status_text(hotfix)
     clock.advance(timedelta(hours=1))
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     thread = driver.thread(hotfix)
     answered = max(i for i, t in enumerate(thread) if t.startswith("✅ <@UDEV> confirmed HF-1 stable"))

@@ -49,7 +49,7 @@ def walk(driver: Driver, remote: Remote, tmp_path: Path, clock: ManualClock, *, 
     driver.click("Tag & deploy", hotfix, user="UDEV")
     driver.settle()
     clock.advance(timedelta(minutes=30))
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     driver.click("Stable", hotfix, user="UDEV")
     driver.settle()

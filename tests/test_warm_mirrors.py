@@ -64,7 +64,7 @@ def test_after_a_restart_the_first_hotfix_clones_nothing_and_serve_fetches_once(
 def test_a_refresh_fetches_what_was_pushed_meanwhile(remote: Remote, tmp_path: Path) -> None:
     ops = GitOps(tmp_path / "work")
     spec = RepoSpec(name="payments", url=remote.url)
-    refresher = MirrorRefresher(ops, lambda: [spec], timedelta(milliseconds=50))
+    refresher = MirrorRefresher(ops, lambda: [spec], lambda: timedelta(milliseconds=50))
     mirror = tmp_path / "work" / "payments.git"
     refresher.start()
     try:

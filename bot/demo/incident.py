@@ -32,7 +32,6 @@ from bot.service.clock import ManualClock
 from bot.slack.ids import BlockId
 from bot.standins.payloads import new_trigger_id, select_state, text_input_state
 from bot.standins.slack import StandInSlack
-from bot.store import jobs
 
 TITLE = "Checkout returns 500 for expired cards"
 SETTLE_SECONDS = 20
@@ -161,7 +160,7 @@ class Incident:
 
     def fix_and_ask_for_review(self, *, after: int) -> None:
         self.clock.advance(timedelta(minutes=after))
-        branch = self.bot.service.get(self.key).branch
+        branch = self.bot.service.read.get(self.key).branch
         commit = push_fix(self.world, ALICE, branch)
         self.act(ALICE, f"pushed {commit[:10]} “Expired cards get a clear error, not a 500” to {branch}")
         self.click(ALICE, "Ready for review")
@@ -181,7 +180,7 @@ class Incident:
         self.out(line(self.clock.now(), f"({minutes} minutes of monitoring later)"))
         self.bot.timers.wake()  # the scheduler sleeps by the wall clock; the demo's clock just jumped
         deadline = time.monotonic() + SETTLE_SECONDS
-        while (due := self.bot.service.next_timer_due()) is not None and due <= self.clock.now():
+        while (due := self.bot.service.timers.next_timer_due()) is not None and due <= self.clock.now():
             if time.monotonic() > deadline:
                 raise DemoStalled(f"a timer due at {due:%H:%M} did not fire")
             time.sleep(0.02)
@@ -213,7 +212,7 @@ class Incident:
     def settle(self) -> None:
         """Wait until the workers have run every job the step queued (HTTP 200 means acked, not done)."""
         deadline = time.monotonic() + SETTLE_SECONDS
-        while jobs.unfinished(self.bot.engine, now=self.clock.now()):
+        while self.bot.unfinished_jobs():
             if time.monotonic() > deadline:
                 raise DemoStalled(f"jobs still running after {SETTLE_SECONDS} s")
             time.sleep(0.02)

@@ -9,11 +9,14 @@ import logging
 import urllib.error
 import urllib.request
 
+from collections.abc import Callable, Mapping
+
 from bot.domain.deploy import reports_version
 from bot.domain.hotfix import Stage
-from bot.service.hotfixes import PROBE_DEPLOY, HotfixService
-from bot.service.runner import Handler
-from bot.store.jobs import Job
+from bot.domain.repo import RepoSpec
+from bot.service.jobs import ProbeJob
+from bot.service.queries import Queries
+from bot.service.reports import WorkerReports
 
 log = logging.getLogger(__name__)
 
@@ -23,23 +26,24 @@ _DETAIL_MAX = 200
 
 
 class DeployProbe:
-    def __init__(self, service: HotfixService, *, timeout: float = TIMEOUT_SECONDS) -> None:
-        self.service = service
+    def __init__(self, reports: WorkerReports, read: Queries, repos: Callable[[], Mapping[str, RepoSpec]], *,
+                 timeout: float = TIMEOUT_SECONDS) -> None:
+        self.reports, self.read, self.repos = reports, read, repos
         self.timeout = timeout
 
     @property
-    def handlers(self) -> dict[str, Handler]:
-        return {PROBE_DEPLOY: self.probe_deploy}
+    def handlers(self) -> dict[type, Callable[[ProbeJob, int], None]]:
+        return {ProbeJob: self.probe_deploy}
 
-    def probe_deploy(self, job: Job) -> None:
-        hotfix = self.service.get(f"HF-{job.hotfix_id}")
-        spec = self.service.repos.get(hotfix.repo)
+    def probe_deploy(self, job: ProbeJob, attempt: int = 1) -> None:
+        hotfix = self.read.load(job.hotfix)
+        spec = self.repos().get(hotfix.repo)
         if spec is None or hotfix.stage is not Stage.MONITORING or not hotfix.tag:
             return  # monitoring ended (or the repo left hotfix.toml) while the job waited
         healthy, detail = self.health(spec.health_url)
         live = self.live(spec.version_url, hotfix.tag)
         log.debug("%s probe: healthy=%s live=%s", hotfix.key, healthy, live, extra={"hotfix": hotfix.key})
-        self.service.record_probe(hotfix.key, healthy=healthy, detail=detail, live=live)
+        self.reports.record_probe(job.hotfix, healthy=healthy, detail=detail, live=live)
 
     def health(self, url: str | None) -> tuple[bool | None, str]:
         if not url:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.domain.deploy import live_at
 from bot.domain.durations import format_duration
+from bot.domain.failures import describe as describe_failure
 from bot.domain.hotfix import Event, EventKind, Hotfix
 from bot.domain.policy import TimeTargets, role_label
 from bot.domain.step_timing import StepTiming, step_timings
@@ -268,7 +269,7 @@ def _what_the_bot_reported(event: Event, style: Style) -> str | None:
         case EventKind.MERGE_CONFLICT:
             return f"Merge into {style.code(detail['target'])} conflicted"
         case EventKind.STEP_FAILED:
-            return f"A step failed: {style.text(detail.get('message', ''))}"
+            return f"A step failed: {style.text(describe_failure(detail))}"
     return None
 
 

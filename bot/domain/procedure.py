@@ -5,6 +5,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.domain import failures
 from bot.domain.durations import format_duration
 from bot.domain.hotfix import (
     BOT, CutBranch, DeleteBranch, Event, EventKind, Hotfix, MergeBack, Stage, SummarizeDiff, TagRelease, VerifyMerged,
@@ -219,8 +220,9 @@ def retry(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Out
     return Outcome(hotfix, (event,), (_RETRYABLE[hotfix.stage],))
 
 
-def step_failed(hotfix: Hotfix, *, message: str, now: datetime) -> Outcome:
-    return Outcome(hotfix, (Event(EventKind.STEP_FAILED, BOT, now, {"message": message}),))
+def step_failed(hotfix: Hotfix, *, step: str, reason: str, then: str, now: datetime) -> Outcome:
+    """A worker's step failed (bot.domain.failures): `then` says whether it retries by itself or waits for Retry."""
+    return Outcome(hotfix, (Event(EventKind.STEP_FAILED, BOT, now, failures.failure_detail(step, reason, then)),))
 
 
 def may_run(hotfix: Hotfix, user_id: str, policy: Policy) -> bool:

@@ -18,10 +18,9 @@ log = logging.getLogger(__name__)
 
 
 class MirrorRefresher:
-    def __init__(self, ops: GitOps, repos: Callable[[], Iterable[RepoSpec]], every: timedelta) -> None:
+    def __init__(self, ops: GitOps, repos: Callable[[], Iterable[RepoSpec]], every: Callable[[], timedelta]) -> None:
         self.ops = ops
-        self.repos = repos  # read each round, so a reloaded hotfix.toml is followed
-        self.every = every
+        self.repos, self.every = repos, every  # read each round, so a reloaded hotfix.toml is followed
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._failing: set[str] = set()
@@ -47,7 +46,7 @@ class MirrorRefresher:
 
     def _loop(self) -> None:
         self.prepare_all()
-        while not self._stopping.wait(self.every.total_seconds()):
+        while not self._stopping.wait(self.every().total_seconds()):
             self.refresh_all()
 
     def _each(self, step: Callable[[RepoSpec], None], name: str) -> None:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -11,67 +13,74 @@ from bot.config import SlackSection
 from bot.domain.hotfix import EventKind, Hotfix
 from bot.domain.timers import Timer
 from bot.metrics import Metrics
-from bot.service.hotfixes import HotfixService, event_from_payload
-from bot.service.runner import Handler, RetryLater
+from bot.runtime.errors import RetryLater
+from bot.runtime.runner import Handler
+from bot.service.ports import Clock, Rules
+from bot.service.queries import Queries
 from bot.slack import replies, views
-from bot.store.jobs import Job
+from bot.slack.notifier import DirectMessage, StakeholderLine, StatusRefresh, ThreadReply
 
 log = logging.getLogger(__name__)
 
 
-class SlackDelivery:
-    def __init__(self, service: HotfixService, client: WebClient, channels: SlackSection,
-                 metrics: Metrics | None = None) -> None:
-        self.service = service
-        self.client = client
-        self.metrics = metrics or Metrics()
-        self.configure(channels)
+class StatusMessages(Protocol):
+    """Where each hotfix's status message is: Slack's business, kept by the store for us."""
 
-    def configure(self, channels: SlackSection) -> None:
-        self.channel = channels.channel
-        self.security_channel = channels.security_channel
-        self.stakeholders_channel = channels.stakeholders_channel
+    def where(self, hotfix: int) -> tuple[str, str] | None: ...
+
+    def remember(self, hotfix: int, channel: str, ts: str) -> None: ...
+
+
+class SlackDelivery:
+    def __init__(self, read: Queries, status_messages: StatusMessages, client: WebClient, *,
+                 channels: Callable[[], SlackSection], rules: Callable[[], Rules], clock: Clock,
+                 metrics: Metrics | None = None) -> None:
+        self.read, self.status_messages, self.client = read, status_messages, client
+        self.channels, self.rules, self.clock = channels, rules, clock
+        self.metrics = metrics or Metrics()
 
     @property
-    def handlers(self) -> dict[str, Handler]:
-        return {"status": self.post_status, "announce": self.announce, "dm": self.direct_message,
-                "stakeholders": self.tell_stakeholders}
+    def handlers(self) -> dict[type, Handler]:
+        return {StatusRefresh: self.post_status, ThreadReply: self.announce, DirectMessage: self.direct_message,
+                StakeholderLine: self.tell_stakeholders}
 
-    def post_status(self, job: Job) -> None:
-        hotfix = self.service.get(f"HF-{job.hotfix_id}")
-        self._status(hotfix)
+    def post_status(self, job: StatusRefresh, attempt: int = 1) -> None:
+        self._status(self.read.load(job.hotfix))
 
-    def announce(self, job: Job) -> None:
-        hotfix = self.service.get(f"HF-{job.hotfix_id}")
-        event = event_from_payload(job.payload)
-        events = self.service.timeline(hotfix.key)[1] if event.kind is EventKind.CLOSED else ()
-        channel, thread_ts = self.service.status_message_of(hotfix) or self._status(hotfix)
-        message = replies.announcement(event, hotfix, self.service.policy.approvals, events,
-                                       times=self.service.policy.times, private=self._is_security_channel(channel))
+    def announce(self, job: ThreadReply, attempt: int = 1) -> None:
+        assert job.event is not None
+        hotfix, event, policy = self.read.load(job.hotfix), job.event, self.rules().policy
+        events = self.read.history(job.hotfix)[1] if event.kind is EventKind.CLOSED else ()
+        channel, thread_ts = self.status_messages.where(job.hotfix) or self._status(hotfix)
+        message = replies.announcement(event, hotfix, policy.approvals, events, times=policy.times,
+                                       private=self._is_security_channel(channel))
         if message is None:
             return
         self._call("chat_postMessage", channel=channel, thread_ts=thread_ts, **message.as_kwargs())
-        self.metrics.reply_posted(event.kind.value, self.service.clock.now() - event.at)
+        self.metrics.reply_posted(event.kind.value, self.clock.now() - event.at)
 
-    def direct_message(self, job: Job) -> None:
-        hotfix = self.service.get(f"HF-{job.hotfix_id}")
-        message = replies.direct_message(event_from_payload(job.payload), hotfix, self.service.policy.approvals)
+    def direct_message(self, job: DirectMessage, attempt: int = 1) -> None:
+        assert job.event is not None
+        hotfix = self.read.load(job.hotfix)
+        message = replies.direct_message(job.event, hotfix, self.rules().policy.approvals)
         if message is not None:
-            self._call("chat_postMessage", channel=job.payload["user"], **message.as_kwargs())
+            self._call("chat_postMessage", channel=job.user, **message.as_kwargs())
 
-    def tell_stakeholders(self, job: Job) -> None:
+    def tell_stakeholders(self, job: StakeholderLine, attempt: int = 1) -> None:
         """One short line per phase change, with a link to the thread."""
-        if not self.stakeholders_channel:
+        stakeholders = self.channels().stakeholders_channel
+        if not stakeholders:
             return
-        hotfix = self.service.get(f"HF-{job.hotfix_id}")
-        channel, ts = self.service.status_message_of(hotfix) or self._status(hotfix)
+        hotfix = self.read.load(job.hotfix)
+        channel, ts = self.status_messages.where(job.hotfix) or self._status(hotfix)
         link = self._call("chat_getPermalink", channel=channel, message_ts=ts)["permalink"]
-        message = views.stakeholder_line(hotfix, job.payload["from"], job.payload["to"], link)
-        self._call("chat_postMessage", channel=self.stakeholders_channel, **message.as_kwargs())
+        message = views.stakeholder_line(hotfix, job.before, job.after, link)
+        self._call("chat_postMessage", channel=stakeholders, **message.as_kwargs())
 
     def _status(self, hotfix: Hotfix) -> tuple[str, str]:
-        timers = self.service.pending_timers(hotfix)
-        if where := self.service.status_message_of(hotfix):
+        assert hotfix.number is not None
+        timers = self.read.pending_timers(hotfix.number)
+        if where := self.status_messages.where(hotfix.number):
             message = self._status_message(hotfix, timers, channel=where[0])
             try:
                 self._call("chat_update", channel=where[0], ts=where[1], **message.as_kwargs())
@@ -80,21 +89,23 @@ class SlackDelivery:
                 if err.response.get("error") != "message_not_found":
                     raise
                 log.warning("%s: status message was deleted; posting a new one", hotfix.key)
-        channel = self.security_channel if hotfix.security and self.security_channel else self.channel
+        channels = self.channels()
+        channel = channels.security_channel if hotfix.security and channels.security_channel else channels.channel
         message = self._status_message(hotfix, timers, channel=channel)
         response = self._call("chat_postMessage", channel=channel, **message.as_kwargs())
-        self.service.remember_status_message(hotfix, channel=response["channel"], ts=response["ts"])
+        self.status_messages.remember(hotfix.number, response["channel"], response["ts"])
         return response["channel"], response["ts"]
 
     def _status_message(self, hotfix: Hotfix, timers: list[Timer], *, channel: str) -> views.Message:
         """A security hotfix's details only in a message that lives in the security channel: a reload that adds
         the channel must not reveal them in a message posted to the public one before."""
         private = self._is_security_channel(channel)
-        return views.status_message(hotfix, self.service.policy.approvals, timers, now=self.service.clock.now(),
+        return views.status_message(hotfix, self.rules().policy.approvals, timers, now=self.clock.now(),
                                     private=private)
 
     def _is_security_channel(self, channel: str) -> bool:
-        return self.security_channel is not None and channel == self.security_channel
+        security = self.channels().security_channel
+        return security is not None and channel == security
 
     def _call(self, method: str, **kwargs):
         try:

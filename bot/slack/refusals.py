@@ -7,6 +7,7 @@ _REMEDIES = {
     Remedy.END_MONITORING_EARLY: "To end monitoring early, say why: press *Stable* on the status message, "
                                  "or `/hotfix stable {key} <reason>`.",
     Remedy.CLOSE_WITH_A_REASON: "Close it with a reason: `/hotfix close {key} <reason>`.",
+    Remedy.SEE_THE_ACTIVE_ONES: "`/hotfix list` shows the active ones.",
 }
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import ActionsBlock, SectionBlock
 
+from bot.domain import failures
 from bot.domain.hotfix import Event, EventKind, Hotfix
 from bot.domain.policy import ApprovalPolicy, TimeTargets, role_label
 from bot.domain.timers import TimerKind
@@ -111,6 +112,10 @@ def _merged(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str | None:
     return f"🔀 {code(event.detail['target'])} has the fix ({how}).{tail}"
 
 
+def _then_retry(detail) -> str:
+    return " Fix that, then press *Retry*." if failures.needs_retry_press(detail) else ""
+
+
 _REVEALING = {
     EventKind.REVIEW_REQUESTED: review_replies.review_requested,
     EventKind.BRANCH_MOVED: review_replies.branch_moved,
@@ -144,7 +149,7 @@ _RENDERERS = {
         f"🎉 Every target has the fix ({', '.join(code(t) for t in e.names('targets'))}); "
         f"the bot deletes {code(h.branch)}. Press *Close* to finish."),
     EventKind.CLOSED: lambda e, h, p: "",
-    EventKind.STEP_FAILED: lambda e, h, p: f"⚠️ {escape(e.detail.get('message', 'A step failed.'))}",
+    EventKind.STEP_FAILED: lambda e, h, p: f"⚠️ {escape(failures.describe(e.detail))}{_then_retry(e.detail)}",
     EventKind.RETRIED: lambda e, h, p: f"🔁 {mention(e.actor)} asked to run the step again.",
     EventKind.REMINDED: reminder,
     EventKind.SNOOZED: lambda e, h, p: (

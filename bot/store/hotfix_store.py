@@ -1,13 +1,18 @@
 """Rows <-> domain objects for one unit of work. Nothing outside bot/store sees a row."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from bot.domain.hotfix import Decision, Event, EventKind, Hotfix, Stage
 from bot.domain.policy import Severity
+from bot.service.ports import StaleWrite
 from bot.store.event_detail import detail_from_json, detail_to_json
 from bot.store.tables import DecisionRow, EventRow, HotfixRow
+
+__all__ = ["HotfixStore", "StaleWrite"]
 
 _COPIED = (
     "title", "issue_id", "impact", "risk", "repo", "branch", "declared_by", "declared_at",
@@ -15,10 +20,6 @@ _COPIED = (
     "review_commit", "approved_commit",
 )
 _LISTS = ("merge_targets", "merged_into")
-
-
-class StaleWrite(Exception):
-    """Another writer saved this hotfix since we read it; the use case is retried."""
 
 
 class HotfixStore:
@@ -77,12 +78,16 @@ class HotfixStore:
         self._versions[number] = version + 1
         self._add_decisions(number, after.decisions[len(before.decisions):])
 
-    def append_events(self, number: int, events: tuple[Event, ...]) -> None:
-        if events:  # one Core insert: building ORM objects costs more than the database does
-            self.session.execute(insert(EventRow.__table__), [
-                {"hotfix_id": number, "kind": e.kind.value, "actor": e.actor, "at": e.at,
-                 "detail": detail_to_json(e.detail)} for e in events
-            ])
+    def append_events(self, number: int, events: Sequence[Event]) -> list[int]:
+        """One Core insert (building ORM objects costs more than the database does); returns the new ids."""
+        if not events:
+            return []
+        table = EventRow.__table__
+        inserted = self.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), [
+            {"hotfix_id": number, "kind": e.kind.value, "actor": e.actor, "at": e.at,
+             "detail": detail_to_json(e.detail)} for e in events
+        ])
+        return list(inserted.scalars())
 
     def events(self, number: int) -> list[Event]:
         rows = self.session.exec(select(EventRow).where(EventRow.hotfix_id == number).order_by(EventRow.id))
@@ -95,13 +100,6 @@ class HotfixStore:
         for row in rows.all():
             found[row.hotfix_id].append(self._event(row))
         return found
-
-    def status_message(self, number: int) -> tuple[str, str] | None:
-        row = self.session.get(HotfixRow, number)
-        return (row.status_channel, row.status_ts) if row and row.status_ts else None
-
-    def set_status_message(self, number: int, channel: str, ts: str) -> None:
-        self.session.execute(update(HotfixRow).where(HotfixRow.id == number).values(status_channel=channel, status_ts=ts))
 
     def _add_decisions(self, number: int, decisions: tuple[Decision, ...]) -> None:
         self.session.add_all(

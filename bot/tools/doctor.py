@@ -8,22 +8,18 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from bot.config import ConfigError, HotfixConfig, Settings, database_url, load_config
 from bot.domain.policy import REVIEWER, Severity
 from bot.domain.repo import RepoSpec
 from bot.git.errors import GitOpError, RemoteUnavailable
-from bot.git.ops import GitOps
 from bot.logs import redact
-from bot.store.migrations import alembic_config
 from bot.tools.database import first_line
-from bot.wiring import engine_for, web_client
+from bot.wiring import engine_for, schema_revisions, scratch_git_ops, web_client
 
 GIT_TIMEOUT_SECONDS = 60.0
 SLACK_TIMEOUT_SECONDS = 10
@@ -205,7 +201,7 @@ def check_members(client: WebClient, config: HotfixConfig) -> Check:
 def check_repo(spec: RepoSpec) -> Checks:
     """In a scratch workdir, not HOTFIX_WORKDIR, so a running bot's mirrors are never touched."""
     with tempfile.TemporaryDirectory(prefix="hotfix-doctor-") as scratch:
-        git = GitOps(Path(scratch), network_timeout=GIT_TIMEOUT_SECONDS)
+        git = scratch_git_ops(Path(scratch), network_timeout=GIT_TIMEOUT_SECONDS)
         try:
             tag = git.production_tag(spec)
             missing = [b for b in dict.fromkeys((spec.main, *spec.merge_back)) if git.branch_head(spec, b) is None]
@@ -257,10 +253,7 @@ def _sqlite_to_be_created(shown: str, path: Path) -> Check:
 
 
 def _migration_state(engine: Engine, shown: str) -> Check:
-    with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
-        current = set(MigrationContext.configure(connection).get_current_heads())
-        heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    current, heads = schema_revisions(engine)
     if current == heads:
         return Check(True, f"Database {shown} reachable, migrated (revision {', '.join(sorted(heads))})")
     found = ", ".join(sorted(current)) or "none"

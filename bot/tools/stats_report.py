@@ -1,4 +1,4 @@
-"""`hotfix-bot stats`: the statistics (bot.service.statistics reads them) as a table, Markdown, CSV or JSON."""
+"""`hotfix-bot stats`: the statistics (bot.store.statistics reads them) as a table, Markdown, CSV or JSON."""
 from __future__ import annotations
 
 import csv

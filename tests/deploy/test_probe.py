@@ -14,14 +14,14 @@ def closed_port_url(path: str) -> str:
 
 
 def test_an_endpoint_that_does_not_answer() -> None:
-    probe = DeployProbe(service=None, timeout=1)
+    probe = DeployProbe(reports=None, read=None, repos=dict, timeout=1)
     healthy, detail = probe.health(closed_port_url("/health"))
     assert healthy is False and detail.startswith("no answer (") and "127.0.0.1" not in detail
     assert probe.live(closed_port_url("/version"), "v1.10.1") is None  # unknown, not "not live"
 
 
 def test_no_url_no_request() -> None:
-    probe = DeployProbe(service=None)
+    probe = DeployProbe(reports=None, read=None, repos=dict)
     assert probe.health(None) == (None, "")
     assert probe.live(None, "v1.10.1") is None
     assert probe.health("file:///etc/passwd")[0] is False  # only http(s), whatever the config says

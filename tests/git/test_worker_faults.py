@@ -21,7 +21,8 @@ from bot.domain.timers import TimerKind
 from bot.git.ops import GitOps
 from bot.git.worker import merge_message, release_message
 from bot.service.clock import ManualClock
-from bot.service.hotfixes import GIT, SLACK
+from bot.service.jobs import GIT
+from bot.slack.notifier import SLACK
 from bot.store import jobs
 from bot.store.tables import JobRow
 from bot.wiring import Bot, build
@@ -66,7 +67,7 @@ def replies(driver: Driver, hotfix: Posted, prefix: str) -> list[str]:
 
 
 def events(bot: Bot, hotfix: Posted, kind: EventKind) -> list:
-    return [e for e in bot.service.timeline(hotfix.key)[1] if e.kind is kind]
+    return [e for e in bot.service.read.timeline(hotfix.key)[1] if e.kind is kind]
 
 
 def git_jobs(bot: Bot, kind: str) -> list[JobRow]:
@@ -116,7 +117,7 @@ def settle(driver: Driver) -> None:
 
 
 def runnable_or_running(bot: Bot) -> int:
-    now = bot.service.clock.now()
+    now = bot.clock.now()
     earlier = JobRow.__table__.alias("earlier")
     blocked = exists().where(and_(earlier.c.lane == JobRow.lane, earlier.c.id < JobRow.id,
                                   earlier.c.state.in_(["pending", "running"])))
@@ -318,11 +319,11 @@ def test_a_worker_killed_while_cutting_the_branch_is_resumed_exactly_once_after_
         assert stage_is(a, hotfix, "Approved, cutting branch")
         die_holding_the_git_job(a.bot, clock, "cut_branch")
         if died in ("after pushing", "after reporting"):
-            spec = a.bot.service.repos["payments"]
+            spec = a.bot.current.rules().repos["payments"]
             cut = GitOps(tmp_path / "dead-worker").cut_branch(spec, BRANCH)
             if died == "after reporting":
-                a.bot.service.record_branch_cut(hotfix.key, base_ref=cut.base_ref,
-                                                base_commit=cut.base_commit)
+                a.bot.service.reports.record_branch_cut(a.bot.service.read.get(hotfix.key).number,
+                                                        base_ref=cut.base_ref, base_commit=cut.base_commit)
         # the process is gone before it finished the job (and before it delivered anything else)
 
     clock.advance(timedelta(minutes=1))
@@ -351,14 +352,14 @@ def test_a_worker_killed_while_tagging_is_resumed_exactly_once_after_restart(
         deliver_slack_only(a.bot)
         die_holding_the_git_job(a.bot, clock, "tag_release")
         if died != "after claiming":
-            spec = a.bot.service.repos["payments"]
+            spec = a.bot.current.rules().repos["payments"]
             marker = f"{hotfix.key}/deploy-1"  # GitWorker.tag_release: one marker per deploy attempt
             tagged = GitOps(tmp_path / "dead-worker").tag_release(
-                spec, BRANCH, head, marker=marker, message=release_message(a.bot.service.get(hotfix.key)))
+                spec, BRANCH, head, marker=marker, message=release_message(a.bot.service.read.get(hotfix.key)))
             assert tagged.tag == "v1.10.1"
             if died == "after reporting":
-                a.bot.service.record_tag(hotfix.key, tag=tagged.tag, commit=tagged.commit,
-                                         previous_tag=tagged.previous_tag)
+                a.bot.service.reports.record_tag(a.bot.service.read.get(hotfix.key).number, tag=tagged.tag,
+                                                 commit=tagged.commit, previous_tag=tagged.previous_tag)
 
     clock.advance(timedelta(minutes=1))
     with process(env, slack, clock, workers=True) as b:
@@ -368,11 +369,11 @@ def test_a_worker_killed_while_tagging_is_resumed_exactly_once_after_restart(
         assert len(events(b.bot, hotfix, EventKind.TAGGED)) == 1
         assert len(replies(b, hotfix, f"🏷️ Tagged `v1.10.1` on `{head[:10]}`")) == 1
         assert stage_is(b, hotfix, "Monitoring")
-        timers = sorted(t.kind for t in b.bot.service.pending_timers(b.bot.service.get(hotfix.key)))
+        timers = sorted(t.kind for t in b.bot.service.read.pending_timers(b.bot.service.read.get(hotfix.key).number))
         assert timers == sorted([TimerKind.MONITORING_CHECKIN, TimerKind.MONITORING_END])
 
         clock.advance(timedelta(minutes=10))
-        b.bot.service.fire_due_timers()
+        b.bot.service.timers.fire_due_timers()
         b.settle()
         assert replies(b, hotfix, "⏰") == [
             f"⏰ <@UDEV>: {hotfix.key} monitoring check-in: are error rates and latency normal?"]
@@ -394,9 +395,9 @@ def test_a_worker_killed_after_merging_main_back_merges_each_target_exactly_once
         a.click("Stable", hotfix, user="UDEV")
         deliver_slack_only(a.bot)
         die_holding_the_git_job(a.bot, clock, "merge_back")
-        spec = a.bot.service.repos["payments"]
+        spec = a.bot.current.rules().repos["payments"]
         GitOps(tmp_path / "dead-worker").merge_back(
-            spec, head, "main", message=merge_message(a.bot.service.get(hotfix.key), "main"))
+            spec, head, "main", message=merge_message(a.bot.service.read.get(hotfix.key), "main"))
 
     clock.advance(timedelta(minutes=1))
     with process(env, slack, clock, workers=True) as b:

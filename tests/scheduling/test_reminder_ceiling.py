@@ -33,7 +33,7 @@ def flooding(env: dict[str, str], slack: FakeSlack, clock: ManualClock) -> Itera
 
 
 def fire_due_timers(driver: Driver) -> None:
-    firing = threading.Thread(target=driver.bot.service.fire_due_timers, daemon=True)
+    firing = threading.Thread(target=driver.bot.service.timers.fire_due_timers, daemon=True)
     firing.start()
     firing.join(timeout=10)
     assert not firing.is_alive(), "due timers keep coming due: a zero duration re-arms at once, for ever"

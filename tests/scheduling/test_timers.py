@@ -32,10 +32,10 @@ def test_a_missing_approval_is_asked_for_again_after_15_minutes_then_escalated(d
     assert "Next: Approval escalation 17:15 UTC" in driver.status_text(hotfix)
 
     clock.advance(timedelta(minutes=14))
-    assert driver.bot.service.fire_due_timers() == 0
+    assert driver.bot.service.timers.fire_due_timers() == 0
 
     clock.advance(timedelta(minutes=1))
-    assert driver.bot.service.fire_due_timers() == 1
+    assert driver.bot.service.timers.fire_due_timers() == 1
     driver.settle()
     first = reminders_in(driver, hotfix)
     assert first == ["⏰ <@UCTO> <@ULEAD>: HF-1 still needs approval from On-call lead, CTO. "
@@ -44,7 +44,7 @@ def test_a_missing_approval_is_asked_for_again_after_15_minutes_then_escalated(d
     assert dms == {"ULEAD", "UCTO"}
 
     clock.advance(timedelta(minutes=15))
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     assert "<@UEM>" in reminders_in(driver, hotfix)[-1]  # round 2 escalates to the engineering manager
 
@@ -55,7 +55,7 @@ def test_the_last_approval_cancels_the_escalation(driver: Driver, clock: ManualC
     driver.click("Approve", hotfix, user="ULEAD")
     driver.settle()
     clock.advance(timedelta(hours=2))
-    assert driver.bot.service.fire_due_timers() == 0
+    assert driver.bot.service.timers.fire_due_timers() == 0
     driver.settle()
     assert reminders_in(driver, hotfix) == []
     assert "Next:" not in driver.status_text(hotfix)
@@ -66,7 +66,7 @@ def test_snooze_moves_the_reminder_by_30_minutes_and_only_the_named_people_may_s
 ) -> None:
     hotfix = driver.declare(severity="high")
     clock.advance(timedelta(minutes=15))
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     reply = driver.slack.thread(hotfix.channel, hotfix.ts)[-1]
     button = find_button(reply, "Snooze 30m")
@@ -82,9 +82,9 @@ def test_snooze_moves_the_reminder_by_30_minutes_and_only_the_named_people_may_s
     driver.settle()
     assert driver.thread(hotfix)[-1] == "💤 <@ULEAD> snoozed the approval escalation for 30 minutes."
     clock.advance(timedelta(minutes=29))
-    assert driver.bot.service.fire_due_timers() == 0
+    assert driver.bot.service.timers.fire_due_timers() == 0
     clock.advance(timedelta(minutes=1))
-    assert driver.bot.service.fire_due_timers() == 1
+    assert driver.bot.service.timers.fire_due_timers() == 1
 
 
 def test_timers_due_while_the_bot_was_down_fire_once_after_restart(env: dict, slack, clock: ManualClock) -> None:
@@ -104,7 +104,7 @@ def test_timers_due_while_the_bot_was_down_fire_once_after_restart(env: dict, sl
     try:
         eventually(lambda: any(t.startswith("⏰") for t in driver_thread(slack, hotfix)))
         second.run_pending()
-        assert second.service.fire_due_timers() == 0
+        assert second.service.timers.fire_due_timers() == 0
         assert len([t for t in driver_thread(slack, hotfix) if t.startswith("⏰")]) == 1
         with Session(second.engine) as session:
             pending = session.exec(select(TimerRow).where(TimerRow.state == "pending")).all()
@@ -123,7 +123,7 @@ def test_after_downtime_only_the_latest_reminder_of_the_review_is_posted_and_sen
     dms_before = len(driver.slack.calls_to("chat.postMessage"))
 
     clock.advance(timedelta(minutes=75))  # the bot was down past the half-way and the overdue reminder
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     assert reminders_in(driver, hotfix) == [
         "⏰ <@UREV1> <@UREV2>: review of HF-1 (`hotfix/PROD-501-checkout-returns-500`) is overdue. Please review it now."]
@@ -131,7 +131,7 @@ def test_after_downtime_only_the_latest_reminder_of_the_review_is_posted_and_sen
     assert sorted(dms) == ["UREV1", "UREV2"]
 
     clock.advance(timedelta(minutes=15))
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     assert len(reminders_in(driver, hotfix)) == 2  # the overdue reminder still comes back every 15 minutes
 
@@ -164,7 +164,7 @@ def test_two_processes_on_one_database_never_send_the_same_reminder(
             driver.declare(severity="high", issue_id=f"PROD-{n}")
         clock.advance(timedelta(minutes=15))
         fired: list[int] = []
-        racers = [threading.Thread(target=lambda b=b: fired.append(b.service.fire_due_timers())) for b in bots]
+        racers = [threading.Thread(target=lambda b=b: fired.append(b.service.timers.fire_due_timers())) for b in bots]
         for racer in racers:
             racer.start()
         for racer in racers:
@@ -192,12 +192,12 @@ def test_quiet_hours_hold_medium_reminders_but_never_critical_ones(tmp_path, env
         medium = driver.declare(severity="medium", override=True, issue_id="PROD-1")
         critical = driver.declare(severity="critical", issue_id="PROD-2")
         clock.advance(timedelta(minutes=15))
-        assert bot.service.fire_due_timers() == 2
+        assert bot.service.timers.fire_due_timers() == 2
         bot.run_pending()
         assert len(reminders_in(driver, critical)) == 1
         assert reminders_in(driver, medium) == []
         clock.advance(timedelta(hours=9))  # 07:15: quiet hours are over
-        bot.service.fire_due_timers()
+        bot.service.timers.fire_due_timers()
         bot.run_pending()
         assert len(reminders_in(driver, medium)) == 1
     finally:
@@ -232,8 +232,8 @@ def test_a_process_killed_while_firing_timers_leaves_every_reminder_to_be_sent_o
             victim.wait(timeout=10)
         assert victim.returncode == -signal.SIGKILL
 
-        assert survivor.service.fire_due_timers() == 3
-        assert survivor.service.fire_due_timers() == 0
+        assert survivor.service.timers.fire_due_timers() == 3
+        assert survivor.service.timers.fire_due_timers() == 0
         survivor.run_pending()
         for hotfix in hotfixes:
             assert len([t for t in driver_thread(slack, hotfix) if t.startswith("⏰")]) == 1

@@ -76,8 +76,8 @@ def test_every_surface_of_a_hotfix_at_its_longest_stays_within_the_limits(
     engineer.push(f"HEAD:refs/heads/{BRANCH}")
     driver.click("Ready for review", hotfix, user="UDEV")
     driver.settle()
-    driver.bot.service.clock.advance(timedelta(minutes=31))
-    driver.bot.service.fire_due_timers()  # the review reminder, to 60 reviewers by DM
+    driver.bot.clock.advance(timedelta(minutes=31))
+    driver.bot.service.timers.fire_due_timers()  # the review reminder, to 60 reviewers by DM
     driver.settle()
     driver.click("Request changes", hotfix, user="UREV7")
     driver.click("Approve review", hotfix, user="UREV7")

@@ -39,7 +39,7 @@ def test_a_monitoring_check_in_comes_once_in_the_thread_and_looks_fine_answers_i
     assert "blocks" not in replaced.args  # the buttons are gone
     assert driver.thread(hotfix)[-1] == check_in["text"]  # answered in place, no new reply
 
-    draft = postmortem.to_markdown(*driver.bot.service.timeline(hotfix.key), driver.bot.service.policy.times)
+    draft = postmortem.to_markdown(*driver.bot.service.read.timeline(hotfix.key), driver.bot.current.rules().policy.times)
     assert "- 17:10:00 Monitoring check-in: @UDEV said it looks fine" in draft
 
 
@@ -51,7 +51,7 @@ def test_reviewers_reminded_get_the_thread_reply_and_a_dm_since_they_may_not_fol
     driver.click("Ready for review", hotfix, user="UDEV")
     driver.settle()
     clock.advance(timedelta(minutes=30))
-    driver.bot.service.fire_due_timers()
+    driver.bot.service.timers.fire_due_timers()
     driver.settle()
     assert driver.thread(hotfix)[-1].startswith("⏰ <@UREV1> <@UREV2>: review of HF-1")
     assert [c["channel"] for c in driver.slack.calls_to("chat.postMessage") if c["channel"].startswith("U")] == [

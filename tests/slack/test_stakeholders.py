@@ -48,7 +48,7 @@ def test_a_security_hotfix_keeps_its_details_out_of_every_public_channel(driver:
 
 def test_the_home_tab_lists_active_hotfixes_with_phase_and_age(driver: Driver) -> None:
     driver.declare(severity="high", title="Checkout returns 500")
-    driver.bot.service.clock.advance(__import__("datetime").timedelta(minutes=42))
+    driver.bot.clock.advance(__import__("datetime").timedelta(minutes=42))
     answer = driver.post(payloads.event_callback({"type": "app_home_opened", "user": "UEM", "channel": "D0HOME",
                                                   "tab": "home", "event_ts": "1700000000.1"}))
     assert answer.status == 200

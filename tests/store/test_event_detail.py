@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from bot.domain.hotfix import Event, EventKind
-from bot.service.hotfixes import event_from_payload, event_payload
+from bot.slack.notifier import ThreadReply
 from bot.store.db import create_schema, reading, transaction
 from bot.store.hotfix_store import HotfixStore
+from bot.store.job_codec import Decoder, encode
 from bot.store.tables import EventRow
 from tests.store.test_migrations import AT, _postgres, _sqlite, the_hotfix
 
@@ -88,11 +89,12 @@ def test_rows_written_before_details_were_typed_read_like_new_ones(engine: Engin
 
 
 def test_slack_jobs_carry_the_typed_event_and_older_ones_read_the_same() -> None:
+    decoder = Decoder([ThreadReply])
     for event, old in zip(TYPED, JOINED, strict=True):
-        queued = json.loads(json.dumps(event_payload(event)))  # as the jobs table stores it
-        assert event_from_payload(queued) == event
+        queued = json.loads(encode(ThreadReply(1, 0, event)))  # as the jobs table stores it
+        assert decoder.decode(queued).event == event
         queued["event"]["detail"] = old
-        assert event_from_payload(queued) == event
+        assert decoder.decode(queued).event == event
 
 
 def test_a_list_read_as_text_is_refused_not_spelled_out_letter_by_letter() -> None:

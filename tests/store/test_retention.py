@@ -17,7 +17,7 @@ from sqlmodel import select
 from bot.config import Settings, load_config
 from bot.domain.hotfix import Event, EventKind
 from bot.service.clock import ManualClock
-from bot.scheduling.retention import RetentionSchedule
+from bot.runtime.retention import RetentionSchedule
 from bot.store.db import create_schema, make_engine, reading, transaction
 from bot.store.hotfix_store import HotfixStore
 from bot.store.leadership import FileLock
@@ -114,8 +114,8 @@ def test_pruning_deletes_only_finished_jobs_and_settled_timers_older_than_keep(
     with reading(engine) as session:
         hotfix_before = HotfixStore(session).get(number)
 
-    with caplog.at_level(logging.INFO, logger="bot.scheduling.retention"):
-        pruned = RetentionSchedule(engine, clock, keep=KEEP).prune_once()
+    with caplog.at_level(logging.INFO, logger="bot.runtime.retention"):
+        pruned = RetentionSchedule(engine, clock, keep=lambda: KEEP).prune_once()
 
     assert (pruned.jobs, pruned.timers) == (2, 2)
     assert caplog.messages == ["retention: deleted 2 finished job(s) and 2 fired or cancelled timer(s) older than 30d"]
@@ -154,9 +154,8 @@ def test_a_stop_between_batches_leaves_the_rest_for_the_next_run(engine: Engine)
 
 
 def test_the_leader_prunes_and_a_follower_does_not(
-    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    env: dict[str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv("HOTFIX_LEADER_RETRY_SECONDS", "0.05")  # until Bot.start_workers reads the setting
     settings = Settings.from_env({**env, "HOTFIX_LEADER_RETRY_SECONDS": "0.05"})
     clock = ManualClock()
     bot = build(settings, load_config(settings.config_path), clock=clock, poll_seconds=0.05,
@@ -164,7 +163,7 @@ def test_the_leader_prunes_and_a_follower_does_not(
     seed_a_month_old_hotfix(bot.engine, clock)
     other_leader = FileLock(f"{tmp_path}/hotfix.db.leader.lock")
     assert other_leader.acquire()
-    caplog.set_level(logging.INFO, logger="bot.scheduling.retention")
+    caplog.set_level(logging.INFO, logger="bot.runtime.retention")
     try:
         bot.start_workers()
         assert bot.role == "follower"

@@ -49,6 +49,6 @@ def test_two_processes_declaring_at_once_record_every_hotfix_once(bot: Bot, env:
     for other in others:
         assert other.wait(timeout=120) == 0
 
-    declared = sorted(h.issue_id for h in bot.service.active())
+    declared = sorted(h.issue_id for h in bot.service.read.active())
     assert declared == sorted(f"{prefix}-{n}" for prefix in ("ONE", "TWO") for n in range(50))
-    assert len({h.key for h in bot.service.active()}) == 100
+    assert len({h.key for h in bot.service.read.active()}) == 100

@@ -33,7 +33,7 @@ def declare(count: str, prefix: str) -> None:
     for n in range(int(count)):
         form = Declaration(title=f"Busy {prefix} {n}", issue_id=f"{prefix}-{n}", severity=Severity.HIGH,
                            impact="Checkout fails", risk="Revenue loss", repo="payments")
-        bot.service.declare(form, declared_by="UDEV")
+        bot.service.people.declare(form, declared_by="UDEV")
 
 
 if __name__ == "__main__":

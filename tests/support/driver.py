@@ -99,7 +99,7 @@ class Driver:
 
         status = eventually(status_posted)
         key = status["text"].split(" ", 1)[0]
-        channel, ts = eventually(lambda: self.bot.service.status_message_of(self.bot.service.get(key)))
+        channel, ts = eventually(lambda: self.bot.status_messages.where(self.bot.service.read.get(key).number))
         return Posted(key, channel, ts)
 
     def click(self, label: str, hotfix: Posted, *, user: str) -> Answer:
@@ -148,7 +148,7 @@ class Driver:
 
     def _busy(self) -> bool:
         """A job is running, or due and about to be claimed by a worker thread."""
-        return jobs.unfinished(self.bot.engine, now=self.bot.service.clock.now()) > 0
+        return jobs.unfinished(self.bot.engine, now=self.bot.clock.now()) > 0
 
 
 def find_button(message: dict | None, label: str) -> dict:

@@ -35,7 +35,7 @@ def main(now: str, stop_at: str, marker: str) -> None:
         timer_store.claim_many = stop_dead_after(timer_store.claim_many, Path(marker))
     else:
         timer_store.arm_many = stop_dead_after(timer_store.arm_many, Path(marker))
-    bot.service.fire_due_timers()
+    bot.service.timers.fire_due_timers()
     raise SystemExit("the timers fired without stopping")
 
 

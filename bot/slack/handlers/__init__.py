@@ -1,12 +1,16 @@
-"""Thin Bolt listeners: ack at once, then hand over to the service."""
+"""Thin Bolt listeners: ack at once, then hand over to the use cases."""
+from __future__ import annotations
+
 from slack_bolt import App
 
-from bot.service.hotfixes import HotfixService
 from bot.slack.handlers import actions, commands, events, submissions
+from bot.slack.handlers.uses import UseCases
+
+__all__ = ["UseCases", "register_all"]
 
 
-def register_all(app: App, service: HotfixService) -> None:
-    commands.register(app, service)
-    actions.register(app, service)
-    submissions.register(app, service)
-    events.register(app, service)
+def register_all(app: App, uses: UseCases) -> None:
+    commands.register(app, uses)
+    actions.register(app, uses)
+    submissions.register(app, uses)
+    events.register(app, uses)

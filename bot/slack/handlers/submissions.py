@@ -7,26 +7,27 @@ from slack_bolt import Ack, App
 
 from bot.domain.hotfix import Hotfix
 from bot.domain.transitions import Refused
-from bot.service.hotfixes import HotfixService
 from bot.slack import forms
+from bot.slack.handlers.uses import UseCases
 from bot.slack.ids import BlockId, CallbackId
 from bot.slack.refusals import refusal_text
 
 
-def register(app: App, service: HotfixService) -> None:
+def register(app: App, uses: UseCases) -> None:
+    people = uses.people
     @app.view(CallbackId.DECLARE)
     def on_declare_submitted(ack: Ack, body: dict, view: dict) -> None:
         form = forms.read_declaration(view)
-        if problems := form.problems(service.repos):
+        if problems := form.problems(uses.rules().repos):
             ack(response_action="errors", errors=forms.field_errors(problems))
             return
         ack()
-        service.declare(form, declared_by=body["user"]["id"], request_key=view.get("id"))
+        people.declare(form, declared_by=body["user"]["id"], request_key=view.get("id"))
 
     reasoned: dict[CallbackId, Callable[..., Hotfix]] = {
-        CallbackId.REJECT: service.reject,
-        CallbackId.REQUEST_CHANGES: service.request_changes,
-        CallbackId.END_MONITORING_EARLY: service.end_monitoring_early,
+        CallbackId.REJECT: people.reject,
+        CallbackId.REQUEST_CHANGES: people.request_changes,
+        CallbackId.END_MONITORING_EARLY: people.end_monitoring_early,
     }
 
     def on_reason_submitted(ack: Ack, body: dict, view: dict) -> None:
@@ -44,7 +45,7 @@ def register(app: App, service: HotfixService) -> None:
             ack(response_action="errors", errors={unticked.value: "Tick every item; if one fails, "
                                                   "cancel and use Request changes instead."})
             return
-        _submit(ack, BlockId.CHECKLIST, lambda: service.approve_review(key, user_id=body["user"]["id"],
+        _submit(ack, BlockId.CHECKLIST, lambda: people.approve_review(key, user_id=body["user"]["id"],
                                                                          commit=commit))
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
 HERE = Path(__file__).resolve().parent
@@ -56,6 +58,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+def revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """The revisions the database is at, and the ones this version of the bot needs."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current, set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -16,9 +17,10 @@ PRUNE_EVERY = timedelta(hours=1)
 
 
 class RetentionSchedule:
-    def __init__(self, engine: Engine, clock: Clock, *, keep: timedelta, every: timedelta = PRUNE_EVERY) -> None:
+    def __init__(self, engine: Engine, clock: Clock, *, keep: Callable[[], timedelta],
+                 every: timedelta = PRUNE_EVERY) -> None:
         self.engine, self.clock = engine, clock
-        self.keep = keep  # hotfix.toml's [retention] keep; a reload changes it for the next run
+        self.keep = keep  # hotfix.toml's [retention] keep, read at each run: a reload changes it for the next one
         self.every = every
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -37,7 +39,7 @@ class RetentionSchedule:
             self._thread.join(timeout=10)
 
     def prune_once(self) -> Pruned | None:
-        keep = self.keep
+        keep = self.keep()
         try:
             pruned = prune(self.engine, before=self.clock.now() - keep, stopping=self._stopping.is_set)
         except Exception:

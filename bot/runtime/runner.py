@@ -6,40 +6,42 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
+from bot.runtime.errors import RetryLater
+from bot.runtime.wakeups import Wakeups
 from bot.service.clock import Clock
 from bot.store import jobs
 from bot.store.db import transaction
+from bot.store.job_codec import Decoder
 from bot.store.jobs import Job
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Job], None]
+# A job's typed payload (bot.service.jobs, bot.slack.notifier) and its attempt: 1 the first time it runs.
+Handler = Callable[[Any, int], None]
 
-
-class RetryLater(Exception):
-    """A passing fault (Slack 429/5xx, git remote down): run the job again later."""
-
-    def __init__(self, reason: str, *, after: timedelta | None = None) -> None:
-        super().__init__(reason)
-        self.after = after
+__all__ = ["Handler", "JobRunner"]
 
 
 class JobRunner:
     def __init__(
-        self, engine: Engine, queue: str, handlers: Mapping[str, Handler], clock: Clock, *,
-        worker_id: str, lease: timedelta = timedelta(minutes=10), threads: int = 4, poll_seconds: float = 1.0,
-        max_backoff: timedelta = timedelta(minutes=5),
+        self, engine: Engine, queue: str, handlers: Mapping[type, Handler], clock: Clock, *,
+        worker_id: str, wakeups: Wakeups | None = None, lease: timedelta = timedelta(minutes=10), threads: int = 4,
+        poll_seconds: float = 1.0, max_backoff: timedelta = timedelta(minutes=5),
     ) -> None:
         self.engine, self.queue, self.handlers, self.clock = engine, queue, handlers, clock
+        self._decoder = Decoder(handlers)
         self.worker_id, self.lease, self.poll_seconds, self.max_backoff = worker_id, lease, poll_seconds, max_backoff
         self._threads = threads
         self._pool = self._new_pool()
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        if wakeups is not None:
+            wakeups.register(queue, self.wake)
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -89,11 +91,9 @@ class JobRunner:
             self._wakeup.clear()
 
     def _run(self, job: Job) -> None:
-        handler = self.handlers.get(job.kind)
         try:
-            if handler is None:
-                raise LookupError(f"no handler for {self.queue} job kind {job.kind!r}")
-            handler(job)
+            work = self._decoder.decode(job.payload, kind=job.kind, hotfix=job.hotfix_id, lane=job.lane)
+            self.handlers[type(work)](work, job.attempts)
         except RetryLater as fault:
             delay = fault.after or self._backoff(job.attempts)
             log.warning("%s job %s (%s) will retry in %s: %s", self.queue, job.id, job.kind, delay, fault)

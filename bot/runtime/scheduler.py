@@ -11,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.runtime.wakeups import Wakeups
 from bot.service.clock import Clock
-from bot.service.hotfixes import HotfixService
+from bot.service.jobs import TIMERS
+from bot.service.timers import TimerFiring
 
 log = logging.getLogger(__name__)
 
@@ -20,12 +22,15 @@ _TICK = "fire-due-timers"
 
 
 class TimerScheduler:
-    def __init__(self, service: HotfixService, clock: Clock, *, max_sleep: timedelta = timedelta(seconds=5)) -> None:
-        self.service, self.clock, self.max_sleep = service, clock, max_sleep
+    def __init__(self, timers: TimerFiring, clock: Clock, *, wakeups: Wakeups | None = None,
+                 max_sleep: timedelta = timedelta(seconds=5)) -> None:
+        self.timers, self.clock, self.max_sleep = timers, clock, max_sleep
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._lock = threading.Lock()
         self._woken = False
         self._ticking = False
+        if wakeups is not None:
+            wakeups.register(TIMERS, self.wake)
 
     def start(self) -> None:
         if self._scheduler.running:
@@ -49,10 +54,10 @@ class TimerScheduler:
         with self._lock:
             self._woken, self._ticking = False, True
         try:
-            fired = self.service.fire_due_timers()
+            fired = self.timers.fire_due_timers()
             if fired:
                 log.info("fired %d timer(s)", fired)
-            next_due = self.service.next_timer_due()
+            next_due = self.timers.next_timer_due()
         except Exception:
             log.exception("firing timers failed; trying again shortly")
             next_due = None
