@@ -67,7 +67,7 @@ def test_a_retry_merges_only_the_targets_left_and_never_what_was_pushed_after_th
 
 
 def test_moves_that_do_not_merge_back_are_left_alone() -> None:
-    outcome = procedure.step_failed(merging(), message="x", now=AT)
+    outcome = procedure.record_branch_deleted(merging(), now=AT)
     assert through_pull_requests(outcome, [pr_opened()]) is outcome
 
 
