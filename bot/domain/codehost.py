@@ -174,6 +174,7 @@ class People:
 class ReviewVerdict:
     approval: Review | None = None  # the review that approves the hotfix at the current head
     changes_requested: tuple[Review, ...] = ()  # on the current head, by people who may approve it
+    approvals: tuple[Review, ...] = ()  # every approval on the current head by people who may approve it
 
     @property
     def approved(self) -> bool:
@@ -192,9 +193,9 @@ def review_verdict(reviews: Iterable[Review], head: str, people: People, declare
     current = [
         r for r in latest.values() if r.commit == head and people.may_approve(r.login, declarer, authors)
     ]
-    approval = next((r for r in current if r.state is ReviewState.APPROVED), None)
+    approvals = tuple(r for r in current if r.state is ReviewState.APPROVED)
     changes = tuple(r for r in current if r.state is ReviewState.CHANGES_REQUESTED)
-    return ReviewVerdict(approval, changes)
+    return ReviewVerdict(approvals[0] if approvals else None, changes, approvals)
 
 
 @dataclass(frozen=True)

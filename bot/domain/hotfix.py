@@ -136,6 +136,21 @@ class EventKind(StrEnum):
     HEALTH_RECOVERED = "health_recovered"
     WENT_LIVE = "went_live"
     LOOKED_FINE = "looked_fine"  # a monitoring check-in answered "Looks fine"
+    # The GitHub path (bot.domain.github_*): what the code host said, kept so the procedure can read it back.
+    PULL_REQUEST_OPENED = "pull_request_opened"  # the hotfix's pull request into main, opened or adopted
+    APPROVAL_OUTDATED = "approval_outdated"  # a push after the approval: the new head needs its own approval
+    CI_WAITING = "ci_waiting"  # a commit's CI is watched; no check or status yet
+    CI_PENDING = "ci_pending"
+    CI_PASSED = "ci_passed"
+    CI_FAILED = "ci_failed"
+    CI_MISSING = "ci_missing"  # no check and no status at all after ci_wait
+    CI_OVERRIDDEN = "ci_overridden"  # an on-call lead tags without CI, with a reason
+    DEPLOY_CHECKS_STARTED = "deploy_checks_started"  # checks the tag's push started on the tagged commit
+    DEPLOY_CHECKS_PASSED = "deploy_checks_passed"
+    DEPLOY_CHECKS_FAILED = "deploy_checks_failed"
+    MERGE_BACK_PR_OPENED = "merge_back_pr_opened"
+    MERGE_REFUSED = "merge_refused"  # the code host would not merge a pull request: it stays open, with why
+    PULL_REQUEST_CLOSED = "pull_request_closed"  # someone closed a pull request of the hotfix without merging
 
 
 Row = tuple[str | int, ...]  # one entry of a table, e.g. a commit's SHA, subject and author
@@ -207,4 +222,33 @@ class ProbeDeploy:
 
 
 GitEffect = Union[CutBranch, SummarizeDiff, TagRelease, MergeBack, VerifyMerged, DeleteBranch]
-Effect = Union[GitEffect, ProbeDeploy, StartTimer, CancelTimers, DelayTimer]
+
+
+@dataclass(frozen=True)
+class OpenPullRequest:
+    """Code host: open the hotfix's pull request into main, or adopt the one someone opened for the branch."""
+
+
+@dataclass(frozen=True)
+class PollCodeHost:
+    """Code host: read the hotfix's pull requests, reviews and checks again, and record what changed."""
+
+
+@dataclass(frozen=True)
+class MergePullRequest:
+    """Code host: merge pull request `number` into `target` with a merge commit, only if its head is still `sha`."""
+
+    target: str
+    number: int
+    sha: str
+
+
+@dataclass(frozen=True)
+class OpenMergeBackPullRequest:
+    """Code host: open (or adopt) the pull request that merges the hotfix into `target`."""
+
+    target: str
+
+
+CodeHostEffect = Union[OpenPullRequest, PollCodeHost, MergePullRequest, OpenMergeBackPullRequest]
+Effect = Union[GitEffect, ProbeDeploy, StartTimer, CancelTimers, DelayTimer, CodeHostEffect]

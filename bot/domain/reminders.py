@@ -4,7 +4,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from bot.domain.hotfix import BOT, DetailValue, Event, EventKind, Hotfix, ProbeDeploy, Stage, VerifyMerged
+from bot.domain.hotfix import (
+    BOT, DetailValue, Event, EventKind, Hotfix, PollCodeHost, ProbeDeploy, Stage, VerifyMerged,
+)
 from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer, Timer, TimerKind, in_quiet_hours
 from bot.domain.transitions import Outcome, Refused, missing_roles
@@ -26,6 +28,7 @@ _LIVE_IN = {
     TimerKind.MERGE_BACK_DUE: {Stage.MERGING_BACK},
     TimerKind.POSTMORTEM_DUE: {Stage.CLOSED},
     TimerKind.DEPLOY_PROBE: {Stage.MONITORING},
+    TimerKind.CODE_HOST_POLL: {Stage.IN_REVIEW, Stage.REVIEWED, Stage.DEPLOYING, Stage.MONITORING, Stage.MERGING_BACK},
 }
 
 
@@ -49,6 +52,8 @@ def remind(hotfix: Hotfix, timer: Timer, *, policy: Policy, now: datetime, never
     if timer.kind is TimerKind.DEPLOY_PROBE:  # not a reminder: the probe reports only what changed
         again = StartTimer(timer.kind, policy.times.deploy_probe, timer.round + 1)
         return Outcome(hotfix, effects=(ProbeDeploy(), again))
+    if timer.kind is TimerKind.CODE_HOST_POLL:  # not a reminder either; the poll re-arms it (github_flow.keep_polling)
+        return Outcome(hotfix, effects=(PollCodeHost(),))
     if timer.kind is TimerKind.MERGE_BACK_DUE:  # verification, not trust: ask git which targets still lack it
         return Outcome(hotfix, effects=(VerifyMerged(remind=True), _ask_again(timer, policy)))
     people = _people_to_remind(hotfix, timer, policy)

@@ -15,6 +15,7 @@ class TimerKind(StrEnum):
     MERGE_BACK_DUE = "merge_back_due"
     POSTMORTEM_DUE = "postmortem_due"
     DEPLOY_PROBE = "deploy_probe"
+    CODE_HOST_POLL = "code_host_poll"  # read GitHub again while the hotfix waits on it (webhooks only hurry it)
 
     @property
     def label(self) -> str:
@@ -30,6 +31,7 @@ _LABELS = {
     TimerKind.MERGE_BACK_DUE: "Merge-back due",
     TimerKind.POSTMORTEM_DUE: "Post-mortem due",
     TimerKind.DEPLOY_PROBE: "Deploy check",
+    TimerKind.CODE_HOST_POLL: "GitHub check",
 }
 
 

@@ -20,6 +20,7 @@ class Remedy(StrEnum):
     END_MONITORING_EARLY = "end_monitoring_early"  # an on-call lead's Stable with a reason
     CLOSE_WITH_A_REASON = "close_with_a_reason"
     SEE_THE_ACTIVE_ONES = "see_the_active_ones"  # an unknown or mistyped hotfix ID
+    OVERRIDE_CI = "override_ci"  # an on-call lead's Tag & deploy without CI, with a reason
 
 
 class Refused(Exception):

@@ -233,3 +233,13 @@ def test_a_security_hotfix_body_says_nothing_of_the_vulnerability() -> None:
 ])
 def test_test_files_are_recognised_by_their_path(path: str, is_test: bool) -> None:
     assert is_test_file(path) is is_test
+
+
+def test_the_verdict_lists_every_approval_on_the_head_by_someone_who_may_approve() -> None:
+    reviews = [review("rita-gh", ReviewState.APPROVED), review("sam-gh", ReviewState.APPROVED),
+               review("dev-gh", ReviewState.APPROVED), review("pm-gh", ReviewState.APPROVED, commit=OLD)]
+
+    verdict = review_verdict(reviews, HEAD, PEOPLE, declarer="UDEV", authors=())
+
+    assert [r.login for r in verdict.approvals] == ["rita-gh", "sam-gh"]
+    assert verdict.approval == verdict.approvals[0]
