@@ -79,7 +79,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._config import CONFIG, SECRET, TOKEN  # noqa: E402  (the benchmarks' team and credentials)
+from bot.standins.team import CONFIG, SECRET, TOKEN  # noqa: E402  (the stand-in team, the tests' too)
 
 CHANNEL = "C0HOTFIX"
 DECLARER = "UDEV"       # declares the seed hotfixes; may snooze their reminders
@@ -684,7 +684,7 @@ def main() -> int:
         remote = tmp / "payments.git"
         make_released_remote(tmp / "seed", remote)
         config = tmp / "hotfix.toml"
-        config.write_text(CONFIG.format(remote=remote.as_uri()))  # the tests' team (bench/_config.py)
+        config.write_text(CONFIG.format(remote=remote.as_uri()))  # the stand-in team (bot/standins/team.py)
         fake = subprocess.Popen([py, me, "--fake-slack", "--slack-latency-ms", str(args.slack_latency_ms)], cwd=tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         try:

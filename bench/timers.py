@@ -75,7 +75,7 @@ from bot.store.db import create_schema, make_engine, transaction
 from bot.store.hotfix_store import HotfixStore
 from bot.store.tables import EventRow, JobRow, TimerRow
 from bot.wiring import build  # noqa: E402
-from bench._config import CONFIG as TEAM_CONFIG  # noqa: E402
+from bot.standins.team import CONFIG as TEAM_CONFIG  # noqa: E402
 
 TIMERS = 10_000
 DUE_TOGETHER = 1_000

@@ -1,7 +1,4 @@
-"""The team config and credentials the benchmarks run the bot with (the same team as the tests', so figures compare).
-
-Not a benchmark: `make bench` runs bench/[!_]*.py only.
-"""
+"""The stand-in team the tests and the benchmarks run the bot with: the issue's example, plus the optional channels."""
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
