@@ -8,6 +8,11 @@ from datetime import datetime
 from bot.domain.hotfix import Event, EventKind
 
 
+def deploy_attempts(events: Sequence[Event]) -> int:
+    """How many times Tag & deploy was pressed: each attempt's tag carries its number, so a re-run finds its tag."""
+    return sum(1 for e in events if e.kind is EventKind.DEPLOY_STARTED)
+
+
 def last_event(events: Sequence[Event], kind: EventKind) -> Event | None:
     return next((e for e in reversed(events) if e.kind is kind), None)
 

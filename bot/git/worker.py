@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 
 from bot.domain.failures import PRESS_RETRY, RETRYING
 from bot.domain.hotfix import Hotfix
+from bot.domain.trail import deploy_attempts
 from bot.domain.repo import RepoSpec
 from bot.git.errors import BranchMoved, GitOpError, MergeConflict, RefNotFound, RemoteUnavailable
 from bot.git.ops import GitOps
@@ -48,7 +49,7 @@ class GitWorker:
 
     def tag_release(self, hotfix: Hotfix, job: GitJob) -> None:
         # One marker per deploy attempt: a re-run of this job finds its tag, a deploy after a rollback makes a new one.
-        marker = f"{hotfix.key}/deploy-{job.attempt}"
+        marker = f"{hotfix.key}/deploy-{job.attempt or self._attempts_so_far(job.hotfix)}"
         spec = self._spec(hotfix)
         try:
             tagged = self.ops.tag_release(spec, hotfix.branch, self._shipped(spec, hotfix), marker=marker,
@@ -57,6 +58,11 @@ class GitWorker:
             self.reports.record_branch_moved(job.hotfix, head=moved.head, commits=moved.commits)
             return
         self.reports.record_tag(job.hotfix, tag=tagged.tag, commit=tagged.commit, previous_tag=tagged.previous_tag)
+
+    def _attempts_so_far(self, number: int) -> int:
+        """A job queued before jobs carried their attempt (an upgrade mid-deploy): count as that version did, so a
+        re-run finds the tag it may already have pushed instead of pushing the next one."""
+        return deploy_attempts(self.read.history(number)[1])
 
     def merge_back(self, hotfix: Hotfix, job: GitJob) -> None:
         spec = self._spec(hotfix)

@@ -9,11 +9,12 @@ from datetime import datetime
 from functools import partial
 
 from bot.domain.hotfix import (
-    CutBranch, DeleteBranch, Effect, Event, EventKind, Hotfix, MergeBack, ProbeDeploy, SummarizeDiff, TagRelease,
+    CutBranch, DeleteBranch, Effect, Event, Hotfix, MergeBack, ProbeDeploy, SummarizeDiff, TagRelease,
     VerifyMerged,
 )
 from bot.domain.completed_steps import completed_steps, ends_a_step
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer
+from bot.domain.trail import deploy_attempts
 from bot.domain.transitions import Outcome, Refused, Remedy
 from bot.service.jobs import GIT_STEPS, GitJob, ProbeJob
 from bot.service.ports import Clock, Measures, News, Rules, StageChange, StaleWrite, Subscriber, UnitOfWork, UnitsOfWork
@@ -106,7 +107,7 @@ class Moves:
                 unit.outbox.put([ProbeJob(number, hotfix.repo)])
             case TagRelease():
                 # One tag marker per deploy attempt: a re-run finds its tag, a deploy after a rollback makes a new one.
-                attempt = sum(1 for e in unit.hotfixes.events(number) if e.kind is EventKind.DEPLOY_STARTED)
+                attempt = deploy_attempts(unit.hotfixes.events(number))
                 unit.outbox.put([GitJob.of(number, hotfix.repo, effect, attempt=attempt)])
             case CutBranch() | SummarizeDiff() | MergeBack() | VerifyMerged() | DeleteBranch():
                 unit.outbox.put([GitJob.of(number, hotfix.repo, effect)])

@@ -21,7 +21,7 @@ class _SlackJob:
 
     @property
     def lane(self) -> str:
-        return f"slack:{self.hotfix}"  # one hotfix's messages go out in order
+        return f"slack:HF-{self.hotfix}"  # one hotfix's messages go out in order (the lane jobs queued before had)
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,8 @@ def _legacy(payload: dict, *, kind: str, hotfix: int | None, lane: str) -> dict:
             return {_TYPE: "StakeholderLine", "hotfix": hotfix, "before": payload["from"], "after": payload["to"]}
         case "probe_deploy":
             return {_TYPE: "ProbeJob", "hotfix": hotfix, "repo": repo}
-    # A git step. Its tag marker then counted deploy attempts when the job ran; 0 is no attempt's marker, so the
-    # job makes a new tag rather than finding an earlier attempt's.
+    # A git step. That version counted deploy attempts when the job ran: attempt 0 (unknown) makes the git worker
+    # count them the same way, so a re-run finds the tag the old process may already have pushed.
     return {_TYPE: "GitJob", "hotfix": hotfix, "repo": repo, "step": kind, "remind": bool(payload.get("remind")),
             "attempt": 0}
 

@@ -339,9 +339,13 @@ def test_a_worker_killed_while_cutting_the_branch_is_resumed_exactly_once_after_
         assert [job.state for job in git_jobs(b.bot, "cut_branch")] == ["done"]
 
 
-@pytest.mark.parametrize("died", ["after claiming", "after pushing the tag", "after reporting"])
+@pytest.mark.parametrize("died, queued_by", [("after claiming", "this version"),
+                                              ("after pushing the tag", "this version"),
+                                              ("after reporting", "this version"),
+                                              ("after pushing the tag", "the version before typed jobs")])
 def test_a_worker_killed_while_tagging_is_resumed_exactly_once_after_restart(
-    died: str, env: dict[str, str], slack: FakeSlack, clock: ManualClock, remote: Remote, tmp_path: Path
+    died: str, queued_by: str, env: dict[str, str], slack: FakeSlack, clock: ManualClock, remote: Remote,
+    tmp_path: Path
 ) -> None:
     with process(env, slack, clock, workers=False) as a:
         hotfix = a.declare()
@@ -351,6 +355,12 @@ def test_a_worker_killed_while_tagging_is_resumed_exactly_once_after_restart(
         a.click("Tag & deploy", hotfix, user="UDEV")
         deliver_slack_only(a.bot)
         die_holding_the_git_job(a.bot, clock, "tag_release")
+        if queued_by != "this version":  # an upgrade mid-deploy: the job row as that version wrote it
+            with Session(a.bot.engine) as session:
+                row = session.exec(select(JobRow).where(JobRow.kind == "tag_release")).one()
+                row.payload = "{}"
+                session.add(row)
+                session.commit()
         if died != "after claiming":
             spec = a.bot.current.rules().repos["payments"]
             marker = f"{hotfix.key}/deploy-1"  # GitWorker.tag_release: one marker per deploy attempt

@@ -33,3 +33,11 @@ def test_jobs_queued_before_they_were_typed_still_run() -> None:
     assert decoded == [StatusRefresh(7), ThreadReply(7, 0, EVENT), DirectMessage(7, 0, EVENT, "UREV"),
                        StakeholderLine(7, "", "awaiting_approval"), GitJob(7, "payments", "verify_merged", remind=True),
                        GitJob(7, "payments", "tag_release", attempt=0), ProbeJob(7, "payments")]
+
+
+def test_slack_jobs_queued_before_an_upgrade_share_the_hotfixs_lane_with_new_ones() -> None:
+    """Jobs of one lane go out one at a time in order: an old status post still waiting (say, after a 429) must go
+    out before a new reply, or the reply would post a second status message and the thread would be out of order."""
+    new_jobs = [StatusRefresh(7), ThreadReply(7, 0, EVENT), DirectMessage(7, 0, EVENT, "UREV"),
+                StakeholderLine(7, "", "awaiting_approval")]
+    assert {job.lane for job in new_jobs} == {"slack:HF-7"}  # the lane the version before typed jobs wrote
