@@ -13,7 +13,7 @@ from bot.wiring import Bot, build
 from tests.support.config import CONFIG, SECRET, TOKEN
 from tests.support.driver import Driver
 from tests.support.fake_slack import FakeSlack
-from tests.support.gitrepos import GIT_TEST_ENV, Remote, build_release_remote, copy_remote
+from tests.support.gitrepos import GIT_TEST_ENV, Clone, Remote, build_release_remote, copy_remote
 from tests.support.postgres import fresh_database
 
 
@@ -72,6 +72,12 @@ def release_template(tmp_path_factory: pytest.TempPathFactory) -> Remote:
 def remote(tmp_path: Path, release_template: Remote) -> Remote:
     """The team's git server: v1.9.0 and v1.10.0 released, main and develop moved on since."""
     return copy_remote(release_template, tmp_path / "payments.git")
+
+
+@pytest.fixture
+def engineer(remote: Remote, tmp_path: Path) -> Clone:
+    """An engineer's clone of the team's remote, to push fixes from."""
+    return remote.clone(tmp_path / "engineer")
 
 
 @pytest.fixture

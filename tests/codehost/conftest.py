@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,7 @@ from bot.domain.pull_request_text import pull_request_body, pull_request_title
 from bot.domain.review import FileChange
 from bot.standins.github import DEFAULT_TOKEN
 from tests.support.fake_github import FakeGitHub
-from tests.support.gitrepos import CHECKOUT_FIX, Clone, Remote, git
+from tests.support.gitrepos import CHECKOUT_FIX, Clone, Remote, push_fix_branch
 
 REPO = "acme/payments"
 HOTFIX = "hotfix/HF-7-checkout-total"
@@ -39,17 +38,8 @@ def host(github: FakeGitHub) -> GitHubCodeHost:
     return GitHubCodeHost.from_environment(environ, write_interval=0)
 
 
-@pytest.fixture
-def engineer(remote: Remote, tmp_path: Path) -> Clone:
-    return remote.clone(tmp_path / "engineer")
-
-
 def push_hotfix(engineer: Clone, content: str = CHECKOUT_FIX, branch: str = HOTFIX) -> str:
-    """A hotfix branch cut from v1.10.0 with one fix commit, pushed; returns its head."""
-    git(engineer.path, "checkout", "--quiet", "-B", branch, "v1.10.0")
-    head = engineer.commit("checkout.py", content, "Fix the checkout total")
-    engineer.push(f"HEAD:refs/heads/{branch}")
-    return head
+    return push_fix_branch(engineer, branch, content)
 
 
 def push_more(engineer: Clone, branch: str = HOTFIX) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.domain.repo import Flow, RepoSpec
 from bot.git.ops import GitOps
-from tests.support.gitrepos import Clone, Remote
+from tests.support.gitrepos import Remote
 
 
 @pytest.fixture
@@ -24,8 +24,3 @@ def trunk_spec(remote: Remote) -> RepoSpec:
 @pytest.fixture
 def ops(tmp_path: Path) -> GitOps:
     return GitOps(tmp_path / "bot-work")
-
-
-@pytest.fixture
-def engineer(remote: Remote, tmp_path: Path) -> Clone:
-    return remote.clone(tmp_path / "engineer")

@@ -99,6 +99,14 @@ class Remote:
         return Clone(dest)
 
 
+def push_fix_branch(engineer: Clone, branch: str, content: str = CHECKOUT_FIX) -> str:
+    """A hotfix branch cut from v1.10.0 with one fix commit, pushed; returns its head."""
+    git(engineer.path, "checkout", "--quiet", "-B", branch, "v1.10.0")
+    head = engineer.commit("checkout.py", content, "Fix the checkout total")
+    engineer.push(f"HEAD:refs/heads/{branch}")
+    return head
+
+
 def build_release_remote(root: Path) -> Remote:
     """v1.9.0 and v1.10.0 released; main has unreleased work and v2.0.0-rc.1; develop changed payments."""
     seed = Clone(root / "seed")

@@ -20,7 +20,7 @@ from bot.standins import github_spec
 from bot.standins.github import DEFAULT_TOKEN
 from bot.standins.github_repo import Repository
 from tests.support.fake_github import FakeGitHub
-from tests.support.gitrepos import CHECKOUT_BUG, CHECKOUT_FIX, Clone, Remote, git
+from tests.support.gitrepos import CHECKOUT_BUG, CHECKOUT_FIX, Clone, Remote, git, push_fix_branch
 
 OWNER, REPO = "acme", "payments"
 HOTFIX = "hotfix/HF-1-checkout-total"
@@ -54,17 +54,8 @@ def client(github: FakeGitHub) -> GitHub:
     return GitHub(DEFAULT_TOKEN, base_url=github.url, auto_retry=False, http_cache=False)
 
 
-@pytest.fixture
-def engineer(remote: Remote, tmp_path: Path) -> Clone:
-    return remote.clone(tmp_path / "engineer")
-
-
 def push_hotfix(engineer: Clone, content: str = CHECKOUT_FIX, branch: str = HOTFIX) -> str:
-    """A hotfix branch cut from v1.10.0 with one fix commit, pushed; returns its head."""
-    git(engineer.path, "checkout", "--quiet", "-B", branch, "v1.10.0")
-    head = engineer.commit("checkout.py", content, "Fix the checkout total")
-    engineer.push(f"HEAD:refs/heads/{branch}")
-    return head
+    return push_fix_branch(engineer, branch, content)
 
 
 def open_pull(client: GitHub, head: str = HOTFIX, base: str = "main") -> int:
