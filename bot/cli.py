@@ -87,6 +87,9 @@ def _add_demo(commands, log_level: argparse.ArgumentParser) -> None:
     kept.add_argument("--keep", dest="cleanup", action="store_false",
                       help="keep the temp dir (database, git remote, config) and print where it is (the default)")
     kept.add_argument("--cleanup", dest="cleanup", action="store_true", help="remove the temp dir at the end")
+    demo.add_argument("--github", action="store_true",
+                      help="play it on the pull-request path against a local stand-in GitHub: review, CI and "
+                           "merge-backs on pull requests (no GitHub account needed)")
     demo.set_defaults(run=_demo, cleanup=False)
 
 
@@ -113,6 +116,10 @@ def _demo(args: argparse.Namespace) -> int:
     if args.log_level == "info":  # the thread is the output; the bot's own info logs would interleave with it
         logging.getLogger().setLevel(logging.WARNING)
         logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped" when the demo wakes a running tick
+    if args.github:
+        from bot.demo.github import GitHubScene
+
+        return incident.run(cleanup=args.cleanup, scene=GitHubScene())
     return incident.run(cleanup=args.cleanup)
 
 

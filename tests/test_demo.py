@@ -102,3 +102,64 @@ def test_cleanup_removes_everything_it_made(tmp_path: Path) -> None:
     assert "--cleanup" in result.stdout.splitlines()[-1]
     assert list((tmp_path / "tmp").iterdir()) == []
     assert list(tmp_path.iterdir()) == [tmp_path / "tmp"]  # nothing written where it was run
+
+
+@pytest.fixture(scope="module")
+def played_on_github(tmp_path_factory: pytest.TempPathFactory) -> Played:
+    cwd = tmp_path_factory.mktemp("demo-github")
+    started = time.monotonic()
+    result = run_cli("demo", "--github", "--cleanup", cwd=cwd, env=clean_env(cwd))
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    return Played(result.stdout, elapsed, cwd)
+
+
+def test_the_github_demo_plays_the_pull_request_path_and_says_what_happened_on_github(
+        played_on_github: Played) -> None:
+    out = played_on_github.out
+
+    assert played_on_github.elapsed < DEADLINE_SECONDS
+    assert ("GitHub: hotfix-bot opened pull request #1 “HOTFIX HF-1: Checkout returns 500 for expired cards” "
+            f"({BRANCH} into main)") in out
+    assert "GitHub: hotfix-bot labelled pull request #1 hotfix" in out
+    assert "GitHub: hotfix-bot asked Rita (rita-gh) to review pull request #1" in out
+    assert "GitHub: Rita approved pull request #1" in out
+    assert "• Review approved by @Rita (Reviewer) at " in out
+    assert "Rita (reviewer) clicked" not in out  # the review happened on GitHub, not in Slack
+    ci_passed = out.index("GitHub: CI check tests passed on ")
+    assert out.index("GitHub: CI check tests started on ") < ci_passed < out.index("Alice (on-call engineer) clicked "
+                                                                                  "Tag & deploy")
+    assert "hotfix-bot: 🏷️ Tagged v1.1.1 on " in out
+    assert "GitHub: CI check deploy-production passed on v1.1.1 (" in out
+    assert "GitHub: hotfix-bot merged pull request #1 into main (merge commit)" in out
+    assert (f"GitHub: hotfix-bot opened pull request #2 “HOTFIX HF-1: merge back into develop” ({BRANCH} into "
+            "develop)") in out
+    assert "GitHub: hotfix-bot merged pull request #2 into develop (merge commit)" in out
+    assert f"hotfix-bot: 🎉 Every target has the fix (main, develop); the bot deletes {BRANCH}. Press Close" in out
+    assert "hotfix-bot: 🏁 @Alice closed HF-1. The post-mortem draft is below;" in out
+    assert "(status message updated) HF-1 · HIGH · Checkout returns 500 for expired cards · Closed" in out
+    assert "Merge pull request #1 from acme/" in out and "Merge pull request #2 from acme/" in out  # the remote
+    assert "HTTP 4" not in out and "HTTP 5" not in out  # GitHub refused nothing the bot asked
+
+
+def test_the_github_demo_leaves_nothing_running_or_behind(played_on_github: Played) -> None:
+    assert list((played_on_github.cwd / "tmp").iterdir()) == []
+    assert list(played_on_github.cwd.iterdir()) == [played_on_github.cwd / "tmp"]
+    assert _processes_mentioning(str(played_on_github.cwd)) == []  # no git, server or worker outlived the demo
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    """Command lines of this machine's processes that name `text` or run in it (Linux /proc)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        pytest.skip("needs /proc to list processes")
+    found = []
+    for entry in proc.iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(entry / "cwd")
+        except (OSError, ValueError):
+            continue
+        if text in command or cwd.startswith(text):
+            found.append(f"{entry.name}: {command}")
+    return found

@@ -43,18 +43,36 @@ class DemoStalled(Exception):
     """The incident did not move on as it should; str(err) says where it stopped."""
 
 
-def run(*, cleanup: bool, out: Callable[[str], None] = print) -> int:
+class Scene:
+    """Where the incident plays: the plain demo's (a git remote only); bot.demo.github adds GitHub."""
+
+    def configure(self, config: str) -> str:
+        return config
+
+    @contextmanager
+    def started(self, world: World, clock: ManualClock) -> Iterator[dict[str, str]]:
+        """Runs what the scene needs beside the stand-in Slack; yields the environment it adds."""
+        yield {}
+
+    def incident(self, bot: wiring.Bot, slack: StandInSlack, requests: SlackRequests, clock: ManualClock,
+                 world: World, out: Callable[[str], None]) -> Incident:
+        return Incident(bot, slack, requests, clock, world, out)
+
+
+def run(*, cleanup: bool, out: Callable[[str], None] = print, scene: Scene | None = None) -> int:
     if shutil.which("git") is None:
         out("hotfix-bot demo needs git on PATH: it plays the incident on a real (throwaway) git remote.")
         return 1
+    scene = scene or Scene()
     root = Path(tempfile.mkdtemp(prefix="hotfix-demo-"))
     started = time.monotonic()
     try:
-        world = create_world(root)
+        world = create_world(root, configure=scene.configure)
         clock = ManualClock(datetime.now(UTC).replace(hour=17, minute=0, second=0, microsecond=0))
-        with StandInSlack(now=lambda: clock.now().timestamp()) as slack, _serving(world, slack, clock) as (bot, port):
+        with (StandInSlack(now=lambda: clock.now().timestamp()) as slack, scene.started(world, clock) as environment,
+              _serving({**world.environment(slack.url), **environment}, clock) as (bot, port)):
             requests = SlackRequests(port, bot.settings.signing_secret, response_url=slack.response_url())
-            key = Incident(bot, slack, requests, clock, world, out).play()
+            key = scene.incident(bot, slack, requests, clock, world, out).play()
     except (DemoStalled, GitFailed) as problem:
         out(f"\nhotfix-bot demo: {problem}")
         out(f"Everything so far is in {root}")
@@ -69,10 +87,12 @@ def run(*, cleanup: bool, out: Callable[[str], None] = print) -> int:
 
 
 @contextmanager
-def _serving(world: World, slack: StandInSlack, clock: ManualClock) -> Iterator[tuple[wiring.Bot, int]]:
+def _serving(environment: dict[str, str], clock: ManualClock) -> Iterator[tuple[wiring.Bot, int]]:
     """The real bot, its workers and timers started, answering HTTP on 127.0.0.1 at a free port."""
-    settings = Settings.from_env(world.environment(slack.url))
-    bot = wiring.build(settings, load_config(settings.config_path), clock=clock, poll_seconds=0.05)
+    settings = Settings.from_env(environment)
+    # Writes to the stand-in GitHub need no spacing: nothing is rate limited on this machine.
+    bot = wiring.build(settings, load_config(settings.config_path), clock=clock, poll_seconds=0.05,
+                       github_write_interval=0)
     bot.start_workers()
     try:
         server = make_server(bot, host="127.0.0.1", port=0, threads=4)
@@ -158,12 +178,14 @@ class Incident:
         self.settle()
         return trigger
 
-    def fix_and_ask_for_review(self, *, after: int) -> None:
+    def fix_and_ask_for_review(self, *, after: int) -> str:
+        """Alice pushes the fix and clicks Ready for review; returns the fix's commit."""
         self.clock.advance(timedelta(minutes=after))
         branch = self.bot.service.read.get(self.key).branch
         commit = push_fix(self.world, ALICE, branch)
         self.act(ALICE, f"pushed {commit[:10]} “Expired cards get a clear error, not a 500” to {branch}")
         self.click(ALICE, "Ready for review")
+        return commit
 
     def review(self, *, after: int) -> None:
         trigger = self.later(after, RITA, "Approve review")
@@ -178,13 +200,16 @@ class Incident:
     def let_time_pass(self, *, minutes: int) -> None:
         self.clock.advance(timedelta(minutes=minutes))
         self.out(line(self.clock.now(), f"({minutes} minutes of monitoring later)"))
+        self.fire_due_timers()
+        self.settle()
+
+    def fire_due_timers(self) -> None:
         self.bot.timers.wake()  # the scheduler sleeps by the wall clock; the demo's clock just jumped
         deadline = time.monotonic() + SETTLE_SECONDS
         while (due := self.bot.service.timers.next_timer_due()) is not None and due <= self.clock.now():
             if time.monotonic() > deadline:
                 raise DemoStalled(f"a timer due at {due:%H:%M} did not fire")
             time.sleep(0.02)
-        self.settle()
 
     def posted(self) -> list[Posted]:
         return [posted for call in self.slack.calls if (posted := seen(call))]
@@ -215,6 +240,7 @@ class Incident:
         while self.bot.unfinished_jobs():
             if time.monotonic() > deadline:
                 raise DemoStalled(f"jobs still running after {SETTLE_SECONDS} s")
+            self.show_new()  # as it happens: the thread's replies and what the bot does elsewhere, in order
             time.sleep(0.02)
         self.show_new()
 

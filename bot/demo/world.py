@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,11 +105,13 @@ class World:
         }
 
 
-def create_world(root: Path) -> World:
+def create_world(root: Path, *, configure: Callable[[str], str] = lambda config: config) -> World:
+    """`configure` edits the team's hotfix.toml before it is written (the GitHub demo names the repo on GitHub)."""
     world = World(root)
     _seed_releases(world)
-    world.config_path.write_text(CONFIG.format(channel=CHANNEL, repo=REPO, remote=world.remote, emma=EMMA.user_id,
-                                               leo=LEO.user_id, chen=CHEN.user_id, rita=RITA.user_id))
+    config = CONFIG.format(channel=CHANNEL, repo=REPO, remote=world.remote, emma=EMMA.user_id, leo=LEO.user_id,
+                           chen=CHEN.user_id, rita=RITA.user_id)
+    world.config_path.write_text(configure(config))
     return world
 
 
@@ -162,9 +165,13 @@ def git(cwd: Path, *args: str, person: Person) -> str:
     return result.stdout.strip()
 
 
+def email_of(person: Person) -> str:
+    return f"{person.name.lower().replace(' ', '.')}@example.com"
+
+
 def _git_env(person: Person) -> dict[str, str]:
     """The person's identity, and none of this machine's git config (signing, hooks, aliases)."""
-    email = f"{person.name.lower().replace(' ', '.')}@example.com"
+    email = email_of(person)
     return {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0",
             "GIT_AUTHOR_NAME": person.name, "GIT_AUTHOR_EMAIL": email,
             "GIT_COMMITTER_NAME": person.name, "GIT_COMMITTER_EMAIL": email}
