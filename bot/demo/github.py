@@ -38,17 +38,19 @@ _NUMBER = re.compile(r"/(?:pulls|issues)/(\d+)(?:/|$)")
 class GitHubScene(Scene):
     """The repo is acme/payments on a stand-in GitHub: a local REST API over the demo's bare remote."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, poll: timedelta = POLL, stand_in: type[StandInGitHub] = StandInGitHub) -> None:
+        """`poll`: [github] poll; `stand_in`: the stand-in's class (bench/github.py counts what it is sent)."""
+        self.poll, self.stand_in = poll, stand_in
         self.github: StandInGitHub | None = None
 
     def configure(self, config: str) -> str:
         config = config.replace(f'name = "{REPO}"\n', f'name = "{REPO}"\ngithub = "{OWNER}/{REPO}"\n', 1)
         people = "\n".join(f'{person.user_id} = "{login}"' for person, login in LOGINS.items())
-        return config + GITHUB_CONFIG.format(poll=int(POLL.total_seconds()), people=people)
+        return config + GITHUB_CONFIG.format(poll=int(self.poll.total_seconds()), people=people)
 
     @contextmanager
     def started(self, world: World, clock: ManualClock) -> Iterator[dict[str, str]]:
-        with StandInGitHub(world.remote, str(world.remote), owner=OWNER, repo=REPO, now=clock.now) as github:
+        with self.stand_in(world.remote, str(world.remote), owner=OWNER, repo=REPO, now=clock.now) as github:
             for person, login in LOGINS.items():
                 github.add_user(login, email_of(person))  # commits by Alice show alice-gh as their author
             self.github = github
@@ -57,16 +59,16 @@ class GitHubScene(Scene):
     def incident(self, bot: wiring.Bot, slack: StandInSlack, requests: SlackRequests, clock: ManualClock,
                  world: World, out: Callable[[str], None]) -> Incident:
         assert self.github is not None, "started() runs first"
-        return PullRequestIncident(bot, slack, requests, clock, world, out, self.github)
+        return PullRequestIncident(bot, slack, requests, clock, world, out, self.github, poll=self.poll)
 
 
 class PullRequestIncident(Incident):
     """The incident of the plain demo, with the review, CI and the merge-backs on GitHub."""
 
     def __init__(self, bot: wiring.Bot, slack: StandInSlack, requests: SlackRequests, clock: ManualClock,
-                 world: World, out: Callable[[str], None], github: StandInGitHub) -> None:
+                 world: World, out: Callable[[str], None], github: StandInGitHub, *, poll: timedelta = POLL) -> None:
         super().__init__(bot, slack, requests, clock, world, out)
-        self.github = github
+        self.github, self.poll_every = github, poll
         self._github_shown = 0
 
     def play(self) -> str:
@@ -112,7 +114,7 @@ class PullRequestIncident(Incident):
 
     def poll(self) -> None:
         """The bot's next read of GitHub comes due ([github] poll); what it learnt reaches the thread."""
-        self.clock.advance(POLL)
+        self.clock.advance(self.poll_every)
         self.fire_due_timers()
         self.settle()
 
@@ -146,8 +148,8 @@ class PullRequestIncident(Incident):
             case "pulls/request-reviewers":
                 return f"hotfix-bot asked {self.named(body.get('reviewers', []))} to review pull request #{number}"
             case "pulls/merge" if number is not None:
-                method = body.get("merge_method", "merge")
-                return f"hotfix-bot merged pull request #{number} into {self.github.pull(number).base} ({method} commit)"
+                base, method = self.github.pull(number).base, body.get("merge_method", "merge")
+                return f"hotfix-bot merged pull request #{number} into {base} ({method} commit)"
         return f"hotfix-bot called {exchange.operation}"
 
     def named(self, logins: list[str]) -> str:

@@ -70,7 +70,7 @@ def run(*, cleanup: bool, out: Callable[[str], None] = print, scene: Scene | Non
         world = create_world(root, configure=scene.configure)
         clock = ManualClock(datetime.now(UTC).replace(hour=17, minute=0, second=0, microsecond=0))
         with (StandInSlack(now=lambda: clock.now().timestamp()) as slack, scene.started(world, clock) as environment,
-              _serving({**world.environment(slack.url), **environment}, clock) as (bot, port)):
+              serving({**world.environment(slack.url), **environment}, clock) as (bot, port)):
             requests = SlackRequests(port, bot.settings.signing_secret, response_url=slack.response_url())
             key = scene.incident(bot, slack, requests, clock, world, out).play()
     except (DemoStalled, GitFailed) as problem:
@@ -87,11 +87,13 @@ def run(*, cleanup: bool, out: Callable[[str], None] = print, scene: Scene | Non
 
 
 @contextmanager
-def _serving(environment: dict[str, str], clock: ManualClock) -> Iterator[tuple[wiring.Bot, int]]:
-    """The real bot, its workers and timers started, answering HTTP on 127.0.0.1 at a free port."""
+def serving(environment: dict[str, str], clock: ManualClock, *,
+            poll_seconds: float = 0.05) -> Iterator[tuple[wiring.Bot, int]]:
+    """The real bot, its workers and timers started, answering HTTP on 127.0.0.1 at a free port (bench/github.py
+    uses it too). `poll_seconds`: how often idle job runners look for work another process queued."""
     settings = Settings.from_env(environment)
     # Writes to the stand-in GitHub need no spacing: nothing is rate limited on this machine.
-    bot = wiring.build(settings, load_config(settings.config_path), clock=clock, poll_seconds=0.05,
+    bot = wiring.build(settings, load_config(settings.config_path), clock=clock, poll_seconds=poll_seconds,
                        github_write_interval=0)
     bot.start_workers()
     try:
