@@ -86,7 +86,7 @@ class CodeHostWorker:
             self.code_host.record_merge_refused(job.hotfix, target=job.target, pull_request=job.number, sha=job.sha,
                                                 reason=refused.reason, message=str(refused))
             return
-        self.reports.record_merged(job.hotfix, target=job.target, commit=pull.merged_sha or job.sha)
+        self.code_host.record_pull_request_merged(job.hotfix, target=job.target, commit=pull.merged_sha or job.sha)
 
     def open_merge_back_pull_request(self, hotfix: Hotfix, repo: str, job: CodeHostJob) -> None:
         pull = self.host.open_or_adopt_pull_request(

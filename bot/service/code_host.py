@@ -42,6 +42,10 @@ class CodeHostReports:
         return self.moves.run(number, lambda h, turn: github_merge.record_merge_back_pull_request(
             h, turn.events(h), target=target, number=pull_request, url=url, head=head, now=turn.now))
 
+    def record_pull_request_merged(self, number: int, *, target: str, commit: str) -> Hotfix:
+        return self.moves.run(number, lambda h, turn: github_merge.record_pull_request_merged(
+            h, target=target, commit=commit, now=turn.now))
+
     def record_merge_refused(self, number: int, *, target: str, pull_request: int, sha: str,
                              reason: MergeRefusal, message: str) -> Hotfix:
         return self.moves.run(number, lambda h, turn: github_merge.record_merge_refused(
