@@ -3,6 +3,7 @@ reviewer counts, CI must be green on that commit, a push after the approval need
 is not a second source of truth."""
 from __future__ import annotations
 
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -194,3 +195,42 @@ def test_merge_back_steps_queued_while_the_worker_is_down_run_once_when_it_is_ba
 
     assert remote.parents(remote.rev("develop"))[1] == head
     assert len(github.requests_to("pulls/merge")) == 2
+
+
+def test_a_conflicting_merge_back_is_resolved_on_its_merge_branch_and_the_hotfix_branch_stays_as_approved(
+        driver: Driver, github: FakeGitHub, remote: Remote, engineer: Clone, clock: ManualClock, reviewing,
+        tmp_path: Path) -> None:
+    hotfix, head = reviewing
+    colleague = remote.clone(tmp_path / "colleague")
+    colleague.switch("develop")
+    colleague.commit("checkout.py", "def total(cart):\n    return round(sum(i.price for i in cart), 2)\n",
+                     "Round totals")
+    colleague.push("HEAD:refs/heads/develop")
+    github.set_check_run(head, "tests")
+    github.add_review(1, "rita-gh", "APPROVED")
+    poll(driver, clock)
+    driver.click("Tag & deploy", hotfix, user="UDEV")
+    driver.settle()
+    clock.advance(timedelta(minutes=30))
+    driver.bot.service.timers.fire_due_timers()
+    driver.settle()
+    driver.click("Stable", hotfix, user="UDEV")
+    driver.settle()
+
+    [refusal] = [e for e in driver.bot.service.read.timeline(hotfix.key)[1] if e.kind is EventKind.MERGE_REFUSED]
+    merge_branch = f"{BRANCH}-into-develop"
+    assert (refusal.detail["reason"], refusal.detail["branch"]) == ("conflict", merge_branch)
+
+    colleague.switch(merge_branch)
+    conflict = subprocess.run(["git", "merge", "--quiet", "origin/develop"], cwd=colleague.path, capture_output=True)
+    assert conflict.returncode != 0  # the conflict GitHub reported
+    resolved = colleague.commit("checkout.py", "def total(cart):\n    return round(sum(0, i.price for i in cart), 2)\n",
+                                "Merge develop, keeping both")
+    colleague.push(f"HEAD:refs/heads/{merge_branch}")
+    poll(driver, clock)
+
+    assert stage(driver, hotfix.key) is Stage.MERGED
+    assert remote.parents(remote.rev("develop"))[1] == resolved
+    assert not remote.has_ref(f"refs/heads/{BRANCH}")  # deleted, as it never moved past the approved commit
+    assert remote.rev(f"refs/heads/{merge_branch}") == resolved  # kept: it carries a person's resolution
+    assert remote.parents(remote.rev("main"))[1] == head  # main got exactly the approved commit
