@@ -234,3 +234,19 @@ def test_a_conflicting_merge_back_is_resolved_on_its_merge_branch_and_the_hotfix
     assert not remote.has_ref(f"refs/heads/{BRANCH}")  # deleted, as it never moved past the approved commit
     assert remote.rev(f"refs/heads/{merge_branch}") == resolved  # kept: it carries a person's resolution
     assert remote.parents(remote.rev("main"))[1] == head  # main got exactly the approved commit
+
+
+def test_a_token_without_pull_request_write_is_named_in_the_thread_and_retry_opens_the_pull_request(
+        driver: Driver, github: FakeGitHub, engineer: Clone) -> None:
+    hotfix = approved(driver)
+    github.forbid_next(permissions="pull_requests=write", operation="pulls/create")
+    in_review(driver, engineer, hotfix)
+
+    [failure] = [e for e in driver.bot.service.read.timeline(hotfix.key)[1] if e.kind is EventKind.STEP_FAILED]
+    assert "pull_requests=write" in failure.detail["reason"] and failure.detail["then"] == "press_retry"
+    assert EventKind.PULL_REQUEST_OPENED not in kinds(driver, hotfix.key)
+
+    driver.bot.service.people.retry(hotfix.key, user_id="UDEV")
+    driver.settle()
+    assert github.pull(1).head == BRANCH
+    assert EventKind.PULL_REQUEST_OPENED in kinds(driver, hotfix.key)
