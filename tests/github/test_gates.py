@@ -250,3 +250,23 @@ def test_a_token_without_pull_request_write_is_named_in_the_thread_and_retry_ope
     driver.settle()
     assert github.pull(1).head == BRANCH
     assert EventKind.PULL_REQUEST_OPENED in kinds(driver, hotfix.key)
+
+
+def test_a_security_hotfix_pull_request_says_nothing_of_the_vulnerability(
+        driver: Driver, github: FakeGitHub, engineer: Clone) -> None:
+    secret_title, secret_impact = "SQL injection in /export", "Any user can dump the card table"
+    hotfix = driver.declare(severity="critical", security=True, issue_id="SEC-42", title=secret_title,
+                            impact=secret_impact)
+    for approver in ("UEM", "ULEAD", "UCTO"):
+        driver.click("Approve", hotfix, user=approver)
+    driver.settle()
+    branch = driver.bot.service.read.get(hotfix.key).branch
+    engineer.push_fix(branch, filename="export.py", content="def export(q):\n    return run(q, safe=True)\n")
+    driver.click("Ready for review", hotfix, user="UDEV")
+    driver.settle()
+
+    pull = github.pull(1)
+    assert pull.title == f"HOTFIX {hotfix.key}: Security fix"
+    shown = f"{pull.title}\n{pull.body}\n{branch}"
+    for secret in (secret_title, secret_impact, "SEC-42", "export.py", "injection"):
+        assert secret not in shown
