@@ -1,6 +1,6 @@
 """GitHub requests per hotfix, and the lead time the bot adds from a GitHub event to the Slack thread.
 
-Run: .venv/bin/python bench/github.py [--review-polls 10] [--ci-polls 5] [--deploy-polls 4] [--runs 10] [--quick]
+Run: .venv/bin/python bench/github.py [--review-polls 10] [--ci-polls 5] [--deploy-polls 4] [--runs 20] [--quick]
   --review-polls N  polls while the pull request waits for Rita's approval (CI running meanwhile)
   --ci-polls N      polls after the approval until CI is green
   --deploy-polls N  polls while the tag's deploy check runs
@@ -25,7 +25,8 @@ demo's (bot/demo: `hotfix-bot demo --github`), played through signed HTTP reques
     alternately, Rita requests changes on GitHub (the thread says "✏️ … requested changes") and, after a new
     push and Ready for review, approves (the thread says "👍 … approved the review"). Measured from just
     before the review is added on the stand-in to the reply's chat.postMessage reaching the stand-in Slack,
-    three ways, in the same run:
+    three ways, each on a bot of its own, all three running and taking turns (so drifts in the machine's load
+    hit every way alike):
       poll_now    the floor: the bench calls timers.poll_now(Signal) itself right after the review (the bot's
                   own work: queue a poll, read GitHub, record, post)
       webhook     the stand-in GitHub delivers its signed webhook to a receiver that does what

@@ -132,8 +132,8 @@ def test_the_github_demo_plays_the_pull_request_path_and_says_what_happened_on_g
     assert "hotfix-bot: 🏷️ Tagged v1.1.1 on " in out
     assert "GitHub: CI check deploy-production passed on v1.1.1 (" in out
     assert "GitHub: hotfix-bot merged pull request #1 into main (merge commit)" in out
-    assert (f"GitHub: hotfix-bot opened pull request #2 “HOTFIX HF-1: merge back into develop” ({BRANCH} into "
-            "develop)") in out
+    assert re.search(rf"GitHub: hotfix-bot opened pull request #2 “HOTFIX HF-1: merge back into develop” "
+                     rf"\({re.escape(BRANCH)}\S* into develop\)", out)  # from the branch, or a merge branch of it
     assert "GitHub: hotfix-bot merged pull request #2 into develop (merge commit)" in out
     assert f"hotfix-bot: 🎉 Every target has the fix (main, develop); the bot deletes {BRANCH}. Press Close" in out
     assert "hotfix-bot: 🏁 @Alice closed HF-1. The post-mortem draft is below;" in out
