@@ -395,6 +395,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped": a wake while a tick runs, as in the demo
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is 1": a click waited for a thread
     args.monitoring = MONITORING
     if args.quick:
         args.runs, args.monitoring = 4, timedelta(minutes=10)
