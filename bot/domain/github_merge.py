@@ -75,7 +75,8 @@ def record_merge_back_pull_request(hotfix: Hotfix, events: Sequence[Event], *, t
         return Outcome(hotfix)  # a re-run of the job that opened it
     detail = {"target": target, "number": number, "url": url, "head": head}
     event = Event(EventKind.MERGE_BACK_PR_OPENED, BOT, now, detail)
-    return Outcome(hotfix, (event,), (MergePullRequest(target, number, head),))
+    # The bot opens it from the hotfix branch: what was approved is merged; a push since makes GitHub refuse.
+    return Outcome(hotfix, (event,), (MergePullRequest(target, number, hotfix.approved_commit or head),))
 
 
 def record_merge_refused(hotfix: Hotfix, events: Sequence[Event], *, target: str, number: int, sha: str,

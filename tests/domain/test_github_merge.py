@@ -84,6 +84,13 @@ def test_a_merge_back_pull_request_is_linked_once_and_merged() -> None:
     assert again.events == () and again.effects == ()
 
 
+def test_a_merge_back_pull_request_merges_the_approved_commit_not_a_later_push() -> None:
+    outcome = record_merge_back_pull_request(merging(approved_commit=HEAD), [pr_opened()], target="develop",
+                                             number=13, url=DEV_URL, head=NEW, now=later(40))
+
+    assert outcome.effects == (MergePullRequest("develop", 13, HEAD),)
+
+
 def test_a_refused_merge_is_said_once_with_the_reason_and_who_can_act() -> None:
     first = refused(MergeRefusal.REQUIRED_REVIEW, events=[pr_opened(), dev_opened()])
 
