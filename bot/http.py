@@ -68,7 +68,7 @@ def github_events(bot: Bot, environ: dict, start_response: Callable) -> Iterable
     answer = webhooks.handle_delivery(_headers(environ), body, secret)
     if isinstance(answer, webhooks.Refusal):
         return _refuse(start_response, answer.status, answer.reason, delivery=_delivery_id(environ))
-    polling = bot.service.timers.poll_now(answer) if answer.worth_polling else 0
+    polling = bot.service.timers.poll_now(answer)
     log.info("GitHub delivery %s (%s): %d hotfix(es) poll now", answer.delivery, answer.event, polling)
     body = json.dumps({"polling": polling}).encode()
     return _answer(start_response, "202 Accepted", body, "application/json")

@@ -5,13 +5,23 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.codehost.webhooks import MAX_BODY_BYTES
+from bot.config import Settings, load_config
+from bot.domain.hotfix import Stage
+from bot.service.clock import ManualClock
+from bot.standins.github import DEFAULT_TOKEN
 from bot.standins.github_webhooks import WebhookSender, signature
+from bot.wiring import Bot, build
+from tests.github.conftest import GITHUB_CONFIG, approved, in_review, poll
 from tests.slack.test_oversize import CHUNK, MIB, forever, rss_bytes, send_until_answered
-from tests.support.driver import Driver
+from tests.support.driver import Driver, find_button, message_text
+from tests.support.fake_github import FakeGitHub
+from tests.support.gitrepos import Clone, Remote
 
 HOOK_SECRET = "It's a Secret to Everybody"
 ZEN = "Keep it logically awesome."
@@ -143,3 +153,96 @@ class TestWebhooksOff:
                                         forever(CHUNK), limit=8 * MIB)
 
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+
+
+class TestOnGitHub:
+    """The whole bot on a GitHub repo, the stand-in GitHub sending its webhooks to /github/events."""
+
+    @pytest.fixture
+    def github(self, remote: Remote) -> Iterator[FakeGitHub]:
+        with FakeGitHub(remote, owner="acme", repo="payments") as fake:
+            fake.add_user("dev-gh", "engineer@example.com")
+            yield fake
+            fake.assert_no_problems()
+
+    @pytest.fixture
+    def config_path(self, tmp_path: Path, remote_url: str) -> Path:
+        path = tmp_path / "hotfix.toml"
+        path.write_text(GITHUB_CONFIG.format(remote=remote_url))
+        return path
+
+    @pytest.fixture
+    def env(self, env: dict[str, str], github: FakeGitHub) -> dict[str, str]:
+        return {**env, "GITHUB_TOKEN": DEFAULT_TOKEN, "GITHUB_API_URL": github.url}
+
+    @pytest.fixture
+    def bot(self, env: dict[str, str], clock: ManualClock) -> Iterator[Bot]:
+        settings = Settings.from_env(env)
+        running = build(settings, load_config(settings.config_path), clock=clock, poll_seconds=0.05,
+                        github_write_interval=0)
+        running.start_workers()
+        yield running
+        running.stop()
+
+    def test_an_approving_review_reaches_the_thread_without_waiting_for_the_poll(
+        self, driver: Driver, github: FakeGitHub, engineer: Clone
+    ) -> None:
+        hotfix = approved(driver)
+        head = in_review(driver, engineer, hotfix)
+        github.set_check_run(head, "tests")
+        github.send_webhooks_to(url(driver), HOOK_SECRET)
+
+        github.add_review(1, "rita-gh", "APPROVED")
+        answers = github.webhooks.wait_for(2)
+        driver.settle()  # the clock has not moved: no poll timer came due
+
+        assert [(d.event, d.status) for d in answers] == [("ping", 202), ("pull_request_review", 202)]
+        assert driver.bot.service.read.get(hotfix.key).stage is Stage.REVIEWED
+        assert find_button(driver.slack.message(hotfix.channel, hotfix.ts), "Tag & deploy")
+
+    def test_a_forged_delivery_makes_nothing_poll_and_the_poll_still_catches_up(
+        self, driver: Driver, github: FakeGitHub, engineer: Clone, clock: ManualClock
+    ) -> None:
+        hotfix = approved(driver)
+        head = in_review(driver, engineer, hotfix)
+        github.set_check_run(head, "tests")
+        github.send_webhooks_to(url(driver), "not the secret")
+        reads = len(github.requests)
+
+        github.add_review(1, "rita-gh", "APPROVED")
+        answers = github.webhooks.wait_for(2)
+        driver.settle()
+
+        assert [d.status for d in answers] == [401, 401]
+        assert len(github.requests) == reads  # nobody read GitHub on a forged word
+        assert driver.bot.service.read.get(hotfix.key).stage is Stage.IN_REVIEW
+        poll(driver, clock)
+        assert driver.bot.service.read.get(hotfix.key).stage is Stage.REVIEWED
+
+    def test_a_hotfix_driven_by_webhooks_closes_with_a_post_mortem_linking_its_pull_requests(
+        self, driver: Driver, github: FakeGitHub, engineer: Clone, clock: ManualClock
+    ) -> None:
+        github.send_webhooks_to(url(driver), HOOK_SECRET)
+        hotfix = approved(driver)
+        head = in_review(driver, engineer, hotfix)
+        github.set_check_run(head, "tests", status="in_progress", conclusion=None)
+        clock.advance(timedelta(minutes=4))
+        github.set_check_run(head, "tests")
+        github.add_review(1, "rita-gh", "APPROVED")
+        github.webhooks.wait_for(1, event="pull_request_review")
+        driver.settle()
+        driver.click("Tag & deploy", hotfix, user="UDEV")
+        driver.settle()
+        clock.advance(timedelta(minutes=30))
+        driver.bot.service.timers.fire_due_timers()
+        driver.settle()
+        driver.click("Stable", hotfix, user="UDEV")
+        driver.settle()
+        driver.click("Close", hotfix, user="UDEV")
+        driver.settle()
+
+        assert all(d.status == 202 for d in github.webhooks.deliveries)
+        closing = message_text(driver.slack.thread(hotfix.channel, hotfix.ts)[-1])
+        page = "https://github.com/acme/payments/pull"  # the stand-in's html_url, as GitHub's
+        assert (f"*GitHub*\n• Pull requests: <{page}/1|#1> into `main` (merged), <{page}/2|#2> into `develop` "
+                "(merged). Review 4m; CI 4m (passed).") in closing
