@@ -85,7 +85,8 @@ def test_a_delivery_signed_with_another_secret_or_unsigned_is_refused_with_401(
 
     assert forged.status == 401
     assert unsigned.status == 401
-    assert unsigned.body == "The X-Hub-Signature-256 does not match: set the webhook's secret to GITHUB_WEBHOOK_SECRET.\n"
+    assert unsigned.body == ("The X-Hub-Signature-256 does not match: set the webhook's secret to "
+                             "GITHUB_WEBHOOK_SECRET.\n")
 
 
 def test_a_refusal_never_echoes_what_was_sent(driver: Driver) -> None:

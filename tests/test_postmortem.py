@@ -228,7 +228,7 @@ def test_the_thread_gets_the_github_part_in_a_line_with_links_that_slack_renders
     text = slack_post_mortem(on_github(), github_trail())
 
     assert (f"*GitHub*\n• Pull requests: <{PR_URL}|#12> into `main` (merged), <{DEVELOP_PR}|#13> into `develop` "
-            "(merged). Review 20m; CI 8m (passed); deploy checks 5m.") in text
+            "(merged). Review 20m; CI 8m (passed); deploy checks 5m (passed).") in text
     assert "Deploy checks (started by the tag)" not in text  # the full section is for the Markdown draft
 
 

@@ -50,9 +50,9 @@ def github_summary(events: Sequence[Event], style: Style) -> tuple[str, ...]:
         return ()
     pulls = ", ".join(f"{_link(p, style)} into {style.code(p.target)} ({_merged_or_open(p)})"
                       for p in facts.pull_requests)
-    summary = [f"Pull requests: {pulls}. Review {_took(facts.review)}; CI {_took(facts.ci)}"
-               + (f" ({_last_verdict(events, _CI_VERDICTS)})" if facts.ci.ended else "")
-               + (f"; deploy checks {_took(facts.deploy_checks)}" if facts.deploy_checks.started else "") + "."]
+    summary = [f"Pull requests: {pulls}. Review {_took(facts.review)}; CI {_took(facts.ci, events, _CI_VERDICTS)}"
+               + (f"; deploy checks {_took(facts.deploy_checks, events, _DEPLOY_VERDICTS)}"
+                  if facts.deploy_checks.started else "") + "."]
     summary += [_override(o.user_id, o.commit, o.reason, o.at, style) for o in facts.overrides]
     return tuple(summary)
 
@@ -82,10 +82,13 @@ def _span(span: Span, verdict: str) -> str:
             f"{format_duration(span.ended - span.started)}")
 
 
-def _took(span: Span) -> str:
+def _took(span: Span, events: Sequence[Event] = (), verdicts: tuple[EventKind, ...] = ()) -> str:
     if span.started is None:
         return "not started"
-    return format_duration(span.ended - span.started) if span.ended else "not ended"
+    if span.ended is None:
+        return "not ended"
+    verdict = f" ({_last_verdict(events, verdicts)})" if verdicts else ""
+    return format_duration(span.ended - span.started) + verdict
 
 
 def _last_verdict(events: Sequence[Event], kinds: tuple[EventKind, ...]) -> str:
