@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from bot.domain import github_ci, github_flow, github_merge, procedure, reminders, transitions
 from bot.domain.declaration import Declaration, Field
 from bot.domain.hotfix import Event, EventKind, Hotfix, VerifyMerged
+from bot.domain.repo import Flow
 from bot.domain.timers import TimerKind
 from bot.domain.transitions import Outcome, Refused
 from bot.service.moves import Move, Moves, Turn
@@ -93,7 +94,7 @@ class PeopleSteps:
                 return github_ci.tag_and_deploy(hotfix, turn.events(hotfix), user_id=user_id,
                                                 policy=turn.rules.policy, now=turn.now)
             return procedure.tag_and_deploy(hotfix, user_id=user_id, policy=turn.rules.policy, now=turn.now)
-        return self._run(key, move)
+        return self._run(key, tagging(move))
 
     def check_may_tag_anyway(self, key: str, *, user_id: str) -> Hotfix:
         """Before the reason is asked: only an on-call lead, only when no check reported for the whole CI wait."""
@@ -104,8 +105,8 @@ class PeopleSteps:
 
     def tag_anyway(self, key: str, *, user_id: str, reason: str) -> Hotfix:
         """An on-call lead tags the approved commit although no CI ever reported on it; the reason is recorded."""
-        return self._run(key, lambda h, turn: github_ci.tag_anyway(h, turn.events(h), user_id=user_id, reason=reason,
-                                                                   policy=turn.rules.policy, now=turn.now))
+        return self._run(key, tagging(lambda h, turn: github_ci.tag_anyway(
+            h, turn.events(h), user_id=user_id, reason=reason, policy=turn.rules.policy, now=turn.now)))
 
     def check_stable(self, key: str, *, user_id: str) -> Hotfix | None:
         """The hotfix when this Stable must first ask why monitoring ends early; None when it may merge back now."""
@@ -150,7 +151,7 @@ class PeopleSteps:
                 return github_flow.retry(hotfix, turn.events(hotfix), user_id=user_id, policy=turn.rules.policy,
                                          now=turn.now)
             return procedure.retry(hotfix, user_id=user_id, policy=turn.rules.policy, now=turn.now)
-        return self._run(key, merging_back(move))
+        return self._run(key, tagging(merging_back(move)))
 
     def close(self, key: str, *, user_id: str, reason: str = "") -> Hotfix:
         return self._run(key, lambda h, turn: procedure.close(h, user_id=user_id, reason=reason,
@@ -167,6 +168,17 @@ def merging_back(move: Move) -> Move:
         if not turn.rules.on_github(hotfix.repo):
             return outcome
         return github_merge.through_pull_requests(outcome, turn.events(hotfix))
+    return on_the_code_host
+
+
+def tagging(move: Move) -> Move:
+    """Trunk flow on a GitHub repo: the tag waits for the hotfix's pull request to merge into main."""
+    def on_the_code_host(hotfix: Hotfix, turn: Turn) -> Outcome:
+        outcome = move(hotfix, turn)
+        spec = turn.rules.repos.get(hotfix.repo)
+        if spec is None or not spec.on_github or spec.flow is not Flow.TRUNK:
+            return outcome
+        return github_merge.merge_before_tag(outcome, turn.events(hotfix))
     return on_the_code_host
 
 
