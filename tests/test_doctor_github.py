@@ -104,7 +104,8 @@ def test_no_token_is_one_failure_saying_to_set_it(on_github: dict[str, str], sla
     assert failures(lines) == [
         "✗ GitHub: [[repos]] payments names the GitHub repository acme/payments: set GITHUB_TOKEN to a fine-grained "
         "token (or an installation token) with read access to metadata, checks and commit statuses and read and "
-        "write access to pull requests and contents."]
+        "write access to pull requests and contents, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY for a GitHub App "
+        "installed on it."]
     assert not github.requests
 
 
@@ -137,22 +138,6 @@ def test_each_repo_on_github_gets_its_own_line(on_github: dict[str, str], slack:
     assert code == 1
     per_repo = [line.split(":")[0] for line in github_lines(lines)[1:]]
     assert per_repo == [f"✓ {WHERE}", "✗ GitHub acme/ledger (repo ledger)"]
-
-
-def test_a_github_app_without_a_token_is_said_to_be_unsupported_yet(on_github: dict[str, str], slack: FakeSlack,
-                                                                    tmp_path: Path) -> None:
-    key = tmp_path / "app.pem"
-    key.write_text("key")
-    app = {"GITHUB_APP_ID": "42", "GITHUB_APP_PRIVATE_KEY": str(key)}
-
-    code, lines = diagnose({**{k: v for k, v in on_github.items() if k != "GITHUB_TOKEN"}, **app})
-    with_token = diagnose({**on_github, **app})[1]
-
-    assert code == 1
-    [failure] = failures(lines)
-    assert "GitHub App authentication is not supported yet; set GITHUB_TOKEN" in failure
-    assert any(line.endswith("GITHUB_APP_ID is not used (App authentication is not supported yet)")
-               for line in with_token)
 
 
 def test_a_broken_github_setting_is_an_environment_failure_and_github_is_not_checked(
