@@ -80,6 +80,5 @@ class GitHubApp:
             if refused.status != 404:
                 raise
             raise AppNotInstalled(
-                f"The GitHub App (ID {self.app_id}) is not installed on {repo}: install the App on {repo} (the App's "
-                "settings, Install App), or add the repository to its installation", status=404,
-                permission="installation") from refused
+                f"the GitHub App (ID {self.app_id}) is not installed on {repo}: install the App on {repo} (the App's "
+                "settings, Install App), or add the repository to its installation", status=404) from refused

@@ -111,7 +111,10 @@ def test_a_repo_the_app_is_not_installed_on_says_to_install_it(github: AppChecki
     with pytest.raises(AppNotInstalled) as missing:
         host.checks("acme/ledger", "main")
 
-    assert "install the App on acme/ledger" in str(missing.value)
+    assert str(missing.value) == (
+        "the GitHub App (ID 314) is not installed on acme/ledger: install the App on acme/ledger (the App's settings, "
+        "Install App), or add the repository to its installation")
+    assert missing.value.permission is None  # the thread must not say "the token needs" something
     assert host.checks(REPO, "main") == ()  # the repos it is installed on still work
 
 
