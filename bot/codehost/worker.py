@@ -142,7 +142,6 @@ class NotOnGitHub(CodeHostRefused):
 
 
 def refusal_words(refused: CodeHostRefused, polling: bool) -> str:
-    then = "the bot reads it again every few minutes" if polling else "then press Retry"
-    if refused.permission:
-        return f"GitHub refused: {refused}. The token needs {refused.permission}; fix that, {then}."
-    return f"GitHub refused: {refused}. Fix that, {then}."
+    """The adapter's words already say who needs which permission (a token or the App)."""
+    then = "the bot tries again every few minutes" if polling else "then press Retry"
+    return f"{str(refused).rstrip('.')}. Fix that, {then}."
