@@ -29,8 +29,8 @@ demo's (bot/demo: `hotfix-bot demo --github`), played through signed HTTP reques
     hit every way alike):
       poll_now    the floor: the bench calls timers.poll_now(Signal) itself right after the review (the bot's
                   own work: queue a poll, read GitHub, record, post)
-      webhook     the stand-in GitHub delivers its signed webhook to a receiver that does what
-                  POST /github/events does: bot.codehost.webhooks.handle_delivery, then timers.poll_now
+      webhook     GITHUB_WEBHOOK_SECRET set: the stand-in GitHub delivers its signed webhook to the bot's own
+                  POST /github/events (bot/http.py: verified, then timers.poll_now)
       polling     no hint: [github] poll at its minimum, 5 s; the review lands at a random phase of the poll
     and the expected lead of polling at the default 15 s is printed as 15 s / 2 + the floor.
 """
@@ -40,18 +40,17 @@ import argparse
 import logging
 import os
 import random
+import secrets
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -59,10 +58,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.codehost.webhooks import handle_delivery  # noqa: E402
 from bot.demo.github import LOGINS, GitHubScene, PullRequestIncident  # noqa: E402
 from bot.demo.incident import serving  # noqa: E402
 from bot.demo.requests import SlackRequests  # noqa: E402
+from bot.http import GITHUB_PATH  # noqa: E402
 from bot.demo.world import ALICE, CHECKOUT_FIX, EMMA, LEO, RITA, create_world, git  # noqa: E402
 from bot.domain.codehost import Signal  # noqa: E402
 from bot.service.clock import ManualClock  # noqa: E402
@@ -72,7 +71,7 @@ from bot.standins.slack import StandInSlack  # noqa: E402
 DEFAULT_POLL = timedelta(seconds=15)
 MIN_POLL = timedelta(seconds=5)  # the smallest [github] poll the config accepts
 MONITORING = timedelta(minutes=30)
-HOOK_SECRET = "bench-webhook-secret"
+HOOK_SECRET = secrets.token_hex(32)
 REPLY_TIMEOUT = 30.0
 WAYS = ("poll_now", "webhook", "polling")
 
@@ -98,13 +97,14 @@ class CountingGitHub(StandInGitHub):
 
 
 @contextmanager
-def world_on_github(root: Path, clock: ManualClock, scene: GitHubScene, *,
-                    poll_seconds: float = 0.05) -> Iterator[PullRequestIncident]:
+def world_on_github(root: Path, clock: ManualClock, scene: GitHubScene, *, poll_seconds: float = 0.05,
+                    more_environment: dict[str, str] | None = None) -> Iterator[PullRequestIncident]:
     """The demo's world, bot and people, nothing printed."""
     root.mkdir(parents=True)
     world = create_world(root, configure=scene.configure)
     with (StandInSlack(now=lambda: clock.now().timestamp()) as slack, scene.started(world, clock) as environment,
-          serving({**world.environment(slack.url), **environment}, clock, poll_seconds=poll_seconds) as (bot, port)):
+          serving({**world.environment(slack.url), **environment, **(more_environment or {})}, clock,
+                  poll_seconds=poll_seconds) as (bot, port)):
         requests = SlackRequests(port, bot.settings.signing_secret, response_url=slack.response_url())
         story = scene.incident(bot, slack, requests, clock, world, quiet)
         assert isinstance(story, PullRequestIncident)
@@ -231,38 +231,6 @@ class RunningClock(ManualClock):
         return self.now()
 
 
-class _Hooks(BaseHTTPRequestHandler):
-    """What POST /github/events does: verify the delivery, then ask the procedure to poll now."""
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-        body = self.rfile.read(int(self.headers.get("content-length", "0")))
-        signal = handle_delivery(dict(self.headers.items()), body, HOOK_SECRET)
-        if isinstance(signal, Signal):
-            self.server.poll_now(signal)  # type: ignore[attr-defined]
-            self.send_response(202)
-        else:
-            self.send_response(signal.status)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def webhook_receiver(poll_now: Callable[[Signal], int]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hooks)
-    server.daemon_threads = True
-    server.poll_now = poll_now  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/github/events"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 def thread_reply_after(story: PullRequestIncident, seen: int, marker: str) -> float:
     """Blocks until a thread reply containing `marker` beyond the first `seen` arrives; returns when it did."""
     assert story.status is not None
@@ -326,29 +294,30 @@ def reviewing(way: str, root: Path) -> Iterator[Callable[[int], Lead]]:
     """A hotfix in review on a bot of its own that hears of reviews `way`; yields how to measure the next one."""
     poll = MIN_POLL if way == "polling" else DEFAULT_POLL
     scene, clock = GitHubScene(poll=poll, stand_in=CountingGitHub), RunningClock()
-    with world_on_github(root / way, clock, scene, poll_seconds=1.0) as story:
+    hooks = {"GITHUB_WEBHOOK_SECRET": HOOK_SECRET} if way == "webhook" else {}
+    with world_on_github(root / way, clock, scene, poll_seconds=1.0, more_environment=hooks) as story:
         in_review(story)
         timers = story.bot.service.timers
         hint = None
         if way == "poll_now":
             hint = lambda: timers.poll_now(Signal("bench", "pull_request_review", "acme/payments", (1,)))  # noqa: E731
-        with webhook_receiver(timers.poll_now) as url:
-            if way == "webhook":
-                story.github.send_webhooks_to(url, HOOK_SECRET)
+        if way == "webhook":  # the bot's own POST /github/events, on the port it serves Slack on
+            story.github.send_webhooks_to(f"http://127.0.0.1:{story.requests.port}{GITHUB_PATH}", HOOK_SECRET)
+            story.github.webhooks.wait_for(1, event="ping")
 
-            def measure(round_: int) -> Lead:
-                if way == "polling":  # land anywhere in the poll's cycle
-                    time.sleep(random.uniform(0, poll.total_seconds()))
-                if round_ % 2 == 0:
-                    lead = one_review(story, "CHANGES_REQUESTED", "requested changes", hint)
-                    story.settle()
-                    push_again(story, round_)
-                else:
-                    lead = one_review(story, "APPROVED", "approved the review", hint)
+        def measure(round_: int) -> Lead:
+            if way == "polling":  # land anywhere in the poll's cycle
+                time.sleep(random.uniform(0, poll.total_seconds()))
+            if round_ % 2 == 0:
+                lead = one_review(story, "CHANGES_REQUESTED", "requested changes", hint)
                 story.settle()
-                return lead
+                push_again(story, round_)
+            else:
+                lead = one_review(story, "APPROVED", "approved the review", hint)
+            story.settle()
+            return lead
 
-            yield measure
+        yield measure
 
 
 def lead_time(args: argparse.Namespace, root: Path) -> None:
@@ -366,7 +335,7 @@ def lead_time(args: argparse.Namespace, root: Path) -> None:
     print(f"\n  {'how the bot hears of it (medians)':<58}{'lead':>9}{'min':>9}{'max':>9}{'x floor':>8}"
           f"{'1st read':>10}{'reads':>8}{'n':>3}{'post':>7}")
     names = {"poll_now": "floor: poll_now(Signal) right after the review",
-             "webhook": "webhook: delivery -> handle_delivery -> poll_now",
+             "webhook": "webhook: the stand-in's delivery to POST /github/events",
              "polling": f"polling only, every {MIN_POLL.seconds} s (the minimum)"}
     for way, leads in results.items():
         median = statistics.median(lead.total for lead in leads)
