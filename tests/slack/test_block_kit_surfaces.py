@@ -4,14 +4,21 @@ The fake Slack refuses (and lists) whatever Slack would refuse; each test ends w
 """
 from __future__ import annotations
 
+import copy
+import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from bot.config import load_config
+from bot.domain.codehost import Check, CheckState, MergeRefusal
 from bot.domain.declaration import TEXT_MAX, TITLE_MAX
+from bot.domain.github_ci import check_rows
+from bot.domain.hotfix import BOT, Event, EventKind, Stage
 from bot.domain.naming import branch_name
+from bot.domain.transitions import Outcome
 from bot.standins import payloads
-from tests.support.driver import Driver, Posted
+from tests.support.driver import Driver, Posted, find_button
 from tests.support.gitrepos import Remote, git
 
 # Escaping makes these longer than they are typed: `&` becomes `&amp;`.
@@ -91,3 +98,81 @@ def test_every_surface_of_a_hotfix_at_its_longest_stays_within_the_limits(
     assert len(driver.slack.calls_to("chat.postMessage", channel="UREV42")) == 1
     assert [c.method for c in driver.slack.calls if c.method.startswith("views.")].count("views.open") == 4
     driver.slack.assert_no_problems()
+
+
+# --- a repo on GitHub: what GitHub sends is as long and as hostile as it gets ---------------------------------
+HOSTILE = "<!channel> <@U123> *bold* `x` " + "&" * 5000
+CHECKS = check_rows([Check(HOSTILE, CheckState.FAILURE, "javascript:alert(1)"),
+                     *(Check(f"job {n} {HOSTILE}", CheckState.IN_PROGRESS, "https://ci.example.com/" + "x" * 900)
+                       for n in range(300))])
+
+
+def on_github(driver: Driver, config_path: Path) -> None:
+    text = config_path.read_text().replace('merge_back = ["main", "develop"]',
+                                           'merge_back = ["main", "develop"]\ngithub = "acme/payments"')
+    config_path.write_text(text + '\n[people]\nUREV1 = "rita-gh"\nUREV2 = "sam-gh"\n')
+    driver.bot.reload(load_config(config_path))
+
+
+def github_says(driver: Driver, posted: Posted, *events: Event, stage: Stage | None = None, commit: str = "") -> None:
+    """Records what the code-host worker would have read from GitHub, through the service's one way of moving."""
+    def move(hotfix, turn):
+        moved = hotfix if stage is None else replace(hotfix, stage=stage, approved_commit=commit)
+        return Outcome(moved, events)
+    driver.bot.service.reports.moves.run(int(posted.key.removeprefix("HF-")), move)
+    driver.settle()
+
+
+def test_every_github_surface_at_its_longest_stays_within_the_limits(
+    driver: Driver, config_path: Path, remote: Remote, tmp_path: Path
+) -> None:
+    many_people(driver, config_path)
+    on_github(driver, config_path)
+    hotfix = declare_longest(driver)
+    for approver in ("UEM", "ULEAD", "UCTO"):
+        driver.click("Approve", hotfix, user=approver)
+    driver.settle()
+    head = _push(remote, tmp_path)
+    driver.click("Ready for review", hotfix, user="UDEV")
+    driver.settle()
+    now = driver.bot.clock.now()
+    url = "https://github.com/acme/payments/pull/1?" + "&" * 900
+    github_says(driver, hotfix,
+                Event(EventKind.PULL_REQUEST_OPENED, BOT, now, {"number": 1, "url": url, "head": head,
+                                                                 "target": "main", "how": "opened"}),
+                Event(EventKind.CI_PENDING, BOT, now, {"commit": head, "checks": CHECKS, "failing": (),
+                                                        "running": CHECKS[1:], "missing": ()}),
+                Event(EventKind.CHANGES_REQUESTED, "UREV1", now, {"role": "reviewer", "reason": HOSTILE[:500],
+                                                                  "login": "rita-gh", "commit": head, "submitted": ""}))
+    in_review = copy.deepcopy(driver.slack.message(hotfix.channel, hotfix.ts))
+    github_says(driver, hotfix,
+                Event(EventKind.CI_FAILED, BOT, now, {"commit": head, "checks": CHECKS, "failing": CHECKS,
+                                                       "running": (), "missing": ()}),
+                Event(EventKind.REVIEW_APPROVED, "sam-gh", now, {"role": "reviewer", "login": "sam-gh",
+                                                                  "commit": head, "submitted": ""}),
+                Event(EventKind.CI_MISSING, BOT, now, {"commit": head, "waited": "10m"}),
+                Event(EventKind.DEPLOY_CHECKS_FAILED, BOT, now, {"tag": "v1.10.1", "commit": head, "checks": CHECKS,
+                                                                  "failing": CHECKS}),
+                Event(EventKind.MERGE_REFUSED, BOT, now, {"target": "develop", "number": 2, "sha": head,
+                                                           "reason": MergeRefusal.NOT_ALLOWED.value,
+                                                           "message": HOSTILE, "users": tuple(REVIEWERS)}),
+                stage=Stage.REVIEWED, commit=head)
+    driver.command(f"status {hotfix.key}", user="UDEV")
+
+    thread = driver.thread(hotfix)
+    assert any(t.startswith("🔍") and "Review it on GitHub" in t for t in thread)
+    assert any(t.startswith("❌ CI failed") and " more. Tag & deploy stays closed" in t for t in thread)
+    assert "*Pull request*\\n#1 into `main`" in str(in_review)  # a link that long is shown as text
+    assert "⏳ running, 1 of 301 done" in str(in_review) and re.search(r"…and 29\d more'", str(in_review))
+    assert [b for b in in_review["blocks"] if b["type"] == "actions"] == []  # the review is on GitHub
+    assert find_button(driver.slack.message(hotfix.channel, hotfix.ts), "Tag anyway")["style"] == "danger"
+    assert "<!channel>" not in str(driver.slack.calls)
+    driver.slack.assert_no_problems()
+
+
+def _push(remote: Remote, tmp_path: Path) -> str:
+    engineer = remote.clone(tmp_path / "engineer")
+    engineer.switch(BRANCH)
+    head = engineer.commit("checkout.py", "def total(cart):\n    return 0\n", "Fix the total")
+    engineer.push(f"HEAD:refs/heads/{BRANCH}")
+    return head
