@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from bot.domain.declaration import TEXT_MAX, TITLE_MAX
 from bot.domain.github_ci import check_rows
 from bot.domain.hotfix import BOT, Event, EventKind, Stage
 from bot.domain.naming import branch_name
-from bot.domain.transitions import Outcome
 from bot.standins import payloads
+from tests.slack.github_hotfix import github_says, on_github, push_fix
 from tests.support.driver import Driver, Posted, find_button
 from tests.support.gitrepos import Remote, git
 
@@ -107,22 +106,6 @@ CHECKS = check_rows([Check(HOSTILE, CheckState.FAILURE, "javascript:alert(1)"),
                        for n in range(300))])
 
 
-def on_github(driver: Driver, config_path: Path) -> None:
-    text = config_path.read_text().replace('merge_back = ["main", "develop"]',
-                                           'merge_back = ["main", "develop"]\ngithub = "acme/payments"')
-    config_path.write_text(text + '\n[people]\nUREV1 = "rita-gh"\nUREV2 = "sam-gh"\n')
-    driver.bot.reload(load_config(config_path))
-
-
-def github_says(driver: Driver, posted: Posted, *events: Event, stage: Stage | None = None, commit: str = "") -> None:
-    """Records what the code-host worker would have read from GitHub, through the service's one way of moving."""
-    def move(hotfix, turn):
-        moved = hotfix if stage is None else replace(hotfix, stage=stage, approved_commit=commit)
-        return Outcome(moved, events)
-    driver.bot.service.reports.moves.run(int(posted.key.removeprefix("HF-")), move)
-    driver.settle()
-
-
 def test_every_github_surface_at_its_longest_stays_within_the_limits(
     driver: Driver, config_path: Path, remote: Remote, tmp_path: Path
 ) -> None:
@@ -132,7 +115,7 @@ def test_every_github_surface_at_its_longest_stays_within_the_limits(
     for approver in ("UEM", "ULEAD", "UCTO"):
         driver.click("Approve", hotfix, user=approver)
     driver.settle()
-    head = _push(remote, tmp_path)
+    head = push_fix(remote, tmp_path, BRANCH)
     driver.click("Ready for review", hotfix, user="UDEV")
     driver.settle()
     now = driver.bot.clock.now()
@@ -169,10 +152,3 @@ def test_every_github_surface_at_its_longest_stays_within_the_limits(
     assert "<!channel>" not in str(driver.slack.calls)
     driver.slack.assert_no_problems()
 
-
-def _push(remote: Remote, tmp_path: Path) -> str:
-    engineer = remote.clone(tmp_path / "engineer")
-    engineer.switch(BRANCH)
-    head = engineer.commit("checkout.py", "def total(cart):\n    return 0\n", "Fix the total")
-    engineer.push(f"HEAD:refs/heads/{BRANCH}")
-    return head
