@@ -140,9 +140,10 @@ def test_every_github_surface_at_its_longest_stays_within_the_limits(
                                                            "reason": MergeRefusal.NOT_ALLOWED.value,
                                                            "message": HOSTILE, "users": tuple(REVIEWERS)}),
                 stage=Stage.REVIEWED, commit=head)
-    driver.command(f"status {hotfix.key}", user="UDEV")
+    answer = driver.command(f"status {hotfix.key}", user="UDEV").json()
 
     thread = driver.thread(hotfix)
+    assert "*Pull request*" in str(answer) and "no check and no status after 10m" in str(answer)
     assert any(t.startswith("🔍") and "Review it on GitHub" in t for t in thread)
     assert any(t.startswith("❌ CI failed") and " more. Tag & deploy stays closed" in t for t in thread)
     assert "*Pull request*\\n#1 into `main`" in str(in_review)  # a link that long is shown as text

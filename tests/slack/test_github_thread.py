@@ -249,6 +249,19 @@ def test_tag_anyway_shows_while_no_check_reported_on_the_approved_commit() -> No
     assert "✅ passed (1 check(s))" in everything(status(reviewed, passed))
 
 
+def test_while_monitoring_the_status_message_shows_the_checks_the_tag_started() -> None:
+    monitoring = hotfix(Stage.MONITORING, approved_commit=HEAD, tag="v1.4.1", tag_commit=HEAD)
+    deploy = check_rows([check("deploy-prod", CheckState.FAILURE)])
+    events = [pr_opened(), ci(EventKind.CI_PASSED, [check("lint", CheckState.SUCCESS)]),
+              bot_event(EventKind.TAGGED, "ULEAD", tag="v1.4.1", commit=HEAD, previous_tag="v1.4.0"),
+              bot_event(EventKind.DEPLOY_CHECKS_STARTED, tag="v1.4.1", commit=HEAD, checks=deploy),
+              bot_event(EventKind.DEPLOY_CHECKS_FAILED, tag="v1.4.1", commit=HEAD, checks=deploy, failing=deploy)]
+    shown = everything(status(monitoring, events))
+
+    assert "*Deploy checks* of `v1.4.1`: ❌ failed\\n• ❌ `deploy-prod` failure" in shown
+    assert "*CI*" not in shown and buttons(status(monitoring, events)) == [ActionId.STABLE, ActionId.ROLL_BACK]
+
+
 def test_the_tag_anyway_modal_asks_why_and_the_refusal_points_at_its_button() -> None:
     modal = views.reason_modal(hotfix(Stage.REVIEWED, approved_commit=HEAD), CallbackId.TAG_ANYWAY).to_dict()
 
