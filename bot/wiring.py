@@ -14,6 +14,8 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlalchemy import Engine
 
 from bot.config import HotfixConfig, Settings
+from bot.codehost.port import CodeHost
+from bot.codehost.worker import CodeHostWorker
 from bot.deploy.probe import DeployProbe
 from bot.domain.stats import Stats
 from bot.git.ops import GitOps
@@ -27,7 +29,7 @@ from bot.runtime.scheduler import TimerScheduler
 from bot.runtime.wakeups import Wakeups
 from bot.service.clock import Clock, SystemClock
 from bot.service.hotfixes import HotfixService
-from bot.service.jobs import GIT, PROBE
+from bot.service.jobs import CODE_HOST, GIT, PROBE
 from bot.service.ports import Rules
 from bot.slack.delivery import SlackDelivery
 from bot.slack.errors import ErrorReplies
@@ -54,7 +56,9 @@ class CurrentConfig:
         self.swap(config)
 
     def swap(self, config: HotfixConfig) -> None:
-        rules = Rules(config.policy(), MappingProxyType({r.name: r for r in config.repos}))
+        rules = Rules(config.policy(), MappingProxyType({r.name: r for r in config.repos}),
+                      people=config.people_on_github(), code_host_poll=config.github.poll,
+                      ci_wait=config.github.ci_wait)
         self._snapshot = _Snapshot(config, rules)
 
     def config(self) -> HotfixConfig:
@@ -136,7 +140,8 @@ class Bot:
 
 
 def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = None, poll_seconds: float = 1.0,
-          prune_every: timedelta = PRUNE_EVERY) -> Bot:
+          prune_every: timedelta = PRUNE_EVERY, github_write_interval: float | None = None) -> Bot:
+    """`github_write_interval`: seconds between writes to GitHub (default: as GitHub asks; tests use 0)."""
     clock = clock or SystemClock()
     current = CurrentConfig(config)
     engine = make_engine(settings.database_url)
@@ -162,6 +167,8 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
                        **runner),
         PROBE: JobRunner(engine, PROBE, DeployProbe(service.reports, service.read, repos).handlers, **runner),
     }
+    if (host := code_host(settings, config, write_interval=github_write_interval)) is not None:
+        runners[CODE_HOST] = JobRunner(engine, CODE_HOST, _code_host_worker(service, host, current).handlers, **runner)
     bot = Bot(settings, current, engine, clock, service, app, TimerScheduler(service.timers, clock, wakeups=wakeups),
               status_messages, runners, metrics=metrics,
               retention=RetentionSchedule(engine, clock, keep=lambda: current.config().retention.keep,
@@ -171,6 +178,10 @@ def build(settings: Settings, config: HotfixConfig, *, clock: Clock | None = Non
     metrics.watch(is_leader=lambda: bot.role == "leader",
                   database=lambda: gauges.read(engine, now=clock.now(), queues=runners))
     return bot
+
+
+def _code_host_worker(service: HotfixService, host: CodeHost, current: CurrentConfig) -> CodeHostWorker:
+    return CodeHostWorker(service.code_host, service.reports, service.read, host, current.rules)
 
 
 def _home_stats(engine: Engine, current: CurrentConfig):
@@ -222,10 +233,10 @@ def schema_revisions(engine: Engine) -> tuple[set[str], set[str]]:
 
 
 # --- the code host: GitHub, for the repos that name a GitHub repository (doctor checks it today) ---------------------
-from bot.codehost.port import CodeHost  # noqa: E402  (light: the port and the domain only)
 
 
-def code_host(settings: Settings, config: HotfixConfig, *, timeout: float = 30.0) -> CodeHost | None:
+def code_host(settings: Settings, config: HotfixConfig, *, timeout: float = 30.0,
+              write_interval: float | None = None) -> CodeHost | None:
     """GITHUB_TOKEN at GITHUB_API_URL, else at [github] api_url; None without a token (a repo on GitHub is then
     refused at start: see bot.config.load_config)."""
     from bot.codehost.github import GitHubCodeHost  # githubkit is a heavy import: only when GitHub is used
@@ -233,4 +244,6 @@ def code_host(settings: Settings, config: HotfixConfig, *, timeout: float = 30.0
 
     if settings.github.token is None:
         return None
-    return GitHubCodeHost(GitHubClient(settings.github.token, settings.github_api_url(config), timeout=timeout))
+    spacing = {} if write_interval is None else {"write_interval": write_interval}
+    return GitHubCodeHost(GitHubClient(settings.github.token, settings.github_api_url(config), timeout=timeout,
+                                       **spacing))

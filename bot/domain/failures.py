@@ -9,6 +9,8 @@ PRESS_RETRY = "press_retry"  # a refusal someone must fix; then a person presses
 STEP_NAMES = {
     "cut_branch": "Cutting the branch", "summarize_diff": "Measuring the change", "tag_release": "Tagging",
     "merge_back": "Merging back", "verify_merged": "Checking the merge-back", "delete_branch": "Deleting the branch",
+    "open_pull_request": "Opening the pull request", "poll": "Reading GitHub",
+    "merge_pull_request": "Merging the pull request", "open_merge_back_pull_request": "Opening the merge-back pull request",
 }
 
 

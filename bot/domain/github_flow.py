@@ -17,9 +17,10 @@ from bot.domain.hotfix import (
     BOT, Event, EventKind, Hotfix, OpenPullRequest, Stage, SummarizeDiff,
 )
 from bot.domain.policy import REVIEWER, Policy
+from bot.domain.review import ReviewChange
 from bot.domain.pull_request_text import plain
 from bot.domain.timers import CancelTimers, StartTimer, TimerKind
-from bot.domain.transitions import REASON_MAX, Outcome
+from bot.domain.transitions import REASON_MAX, Outcome, Refused
 
 HOTFIX_LABEL = "hotfix"
 NO_COMMENT = "(no comment on GitHub)"
@@ -39,10 +40,12 @@ class PullRequestRef:
     head: str  # the head commit when it was recorded
 
 
-def ready_for_review(hotfix: Hotfix, *, user_id: str, policy: Policy, now: datetime) -> Outcome:
-    """As on plain git (same refusals; the thread gets the diff and the review timers start), and the pull
-    request is opened, or adopted when someone opened one for the branch."""
-    outcome = procedure.ready_for_review(hotfix, user_id=user_id, policy=policy, now=now)
+def record_review_request(hotfix: Hotfix, *, change: ReviewChange, policy: Policy, now: datetime) -> Outcome:
+    """As on plain git (the thread gets the diff, the review timers start), and then the pull request is opened,
+    or adopted when someone opened one for the branch: after the diff, so that its body lists the files."""
+    outcome = procedure.record_review_request(hotfix, change=change, policy=policy, now=now)
+    if not any(e.kind is EventKind.REVIEW_REQUESTED for e in outcome.events):
+        return outcome  # a re-run, or nothing to review yet
     return replace(outcome, effects=(*outcome.effects, OpenPullRequest()))
 
 
@@ -165,3 +168,21 @@ def keep_polling(hotfix: Hotfix, *, poll: timedelta) -> tuple[StartTimer | Cance
     if waits_on_github(hotfix):
         return (StartTimer(TimerKind.CODE_HOST_POLL, poll),)
     return (CancelTimers((TimerKind.CODE_HOST_POLL,)),)
+
+
+def check_reviewed_in_slack(hotfix: Hotfix, events: Sequence[Event]) -> None:
+    """The Slack review buttons of a message posted before the repo moved to GitHub: the review is on GitHub now,
+    one source of truth."""
+    own = hotfix_pull_request(events)
+    where = f"its pull request {own.url}" if own else "its pull request (being opened)"
+    raise Refused(f"{hotfix.key} is reviewed on GitHub: approve or request changes on {where}.")
+
+
+def retry(hotfix: Hotfix, events: Sequence[Event], *, user_id: str, policy: Policy, now: datetime) -> Outcome:
+    """Retry on GitHub: in review without a pull request this round (opening it was refused, e.g. a permission
+    the token lacked), open it again; anything else as on plain git."""
+    opened = any(e.kind is EventKind.PULL_REQUEST_OPENED for e in events[_round_start(events):])
+    if hotfix.stage is Stage.IN_REVIEW and not opened and procedure.may_run(hotfix, user_id, policy):
+        event = Event(EventKind.RETRIED, user_id, now, {"stage": hotfix.stage.value})
+        return Outcome(hotfix, (event,), (OpenPullRequest(),))
+    return procedure.retry(hotfix, user_id=user_id, policy=policy, now=now)

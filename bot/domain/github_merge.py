@@ -14,7 +14,7 @@ from bot.domain import procedure
 from bot.domain.codehost import MergeRefusal, PullRequest, PullRequestState
 from bot.domain.github_flow import PullRequestRef, hotfix_pull_request, pull_request_ref
 from bot.domain.hotfix import (
-    BOT, Effect, Event, EventKind, Hotfix, MergeBack, MergePullRequest, OpenMergeBackPullRequest, Stage,
+    BOT, Effect, Event, EventKind, Hotfix, MergeBack, MergePullRequest, OpenMergeBackPullRequest, Stage, TagRelease,
 )
 from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy
 from bot.domain.transitions import Outcome
@@ -75,16 +75,20 @@ def record_merge_back_pull_request(hotfix: Hotfix, events: Sequence[Event], *, t
         return Outcome(hotfix)  # a re-run of the job that opened it
     detail = {"target": target, "number": number, "url": url, "head": head}
     event = Event(EventKind.MERGE_BACK_PR_OPENED, BOT, now, detail)
-    return Outcome(hotfix, (event,), (MergePullRequest(target, number, head),))
+    # The bot opens it from the hotfix branch: what was approved is merged; a push since makes GitHub refuse.
+    return Outcome(hotfix, (event,), (MergePullRequest(target, number, hotfix.approved_commit or head),))
 
 
 def record_merge_refused(hotfix: Hotfix, events: Sequence[Event], *, target: str, number: int, sha: str,
                          reason: MergeRefusal, message: str, policy: Policy, now: datetime) -> Outcome:
-    """GitHub would not merge the pull request: it stays open; the thread says why, once, to who can act."""
-    if hotfix.stage is not Stage.MERGING_BACK or target not in hotfix.targets_left:
+    """GitHub would not merge the pull request: it stays open; the thread says why, once, to who can act. While
+    deploying (trunk flow: the merge before the tag) nothing is tagged; Retry merges again."""
+    deploying = hotfix.stage is Stage.DEPLOYING
+    if not deploying and (hotfix.stage is not Stage.MERGING_BACK or target not in hotfix.targets_left):
         return Outcome(hotfix)
     last = _last_refusal(events, target, number)
-    if last is not None and last.detail["reason"] == reason.value and last.detail["sha"] == sha:
+    said = last is not None and last.detail["reason"] == reason.value and last.detail["sha"] == sha
+    if said and not deploying:  # deploying, each refusal answers someone's Retry
         return Outcome(hotfix)
     detail = {"target": target, "number": number, "sha": sha, "reason": reason.value, "message": message,
               "users": who_can_act(hotfix, reason, policy)}
@@ -153,3 +157,23 @@ def _last_refusal(events: Sequence[Event], target: str, number: int) -> Event | 
 
 def _closed_already(events: Sequence[Event], number: int) -> bool:
     return any(e.kind is EventKind.PULL_REQUEST_CLOSED and e.detail["number"] == number for e in events)
+
+
+def merge_before_tag(outcome: Outcome, events: Sequence[Event]) -> Outcome:
+    """Trunk flow on GitHub: main is protected, so Tag & deploy merges the hotfix's pull request first (a merge
+    commit, only while its head is the approved commit) and the tag goes on that merge commit."""
+    own = hotfix_pull_request(events)
+    commit = outcome.hotfix.approved_commit
+    if TagRelease() not in outcome.effects or own is None or commit is None:
+        return outcome
+    effects = tuple(MergePullRequest(own.target, own.number, commit) if e == TagRelease() else e
+                    for e in outcome.effects)
+    return Outcome(outcome.hotfix, outcome.events, effects)
+
+
+def record_pull_request_merged(hotfix: Hotfix, *, target: str, commit: str, now: datetime) -> Outcome:
+    """A pull request the bot merged: while deploying (trunk flow) the tag follows on the merge commit; while
+    merging back the target has the fix."""
+    if hotfix.stage is Stage.DEPLOYING:
+        return Outcome(hotfix, effects=(TagRelease(),))
+    return procedure.record_merged(hotfix, target=target, commit=commit, by_hand=False, now=now)

@@ -1,4 +1,5 @@
-"""The use cases, grouped by who asks: people (Slack), the workers' reports, time, and reading.
+"""The use cases, grouped by who asks: people (Slack), the workers' reports (git, deploy probe, code host), time,
+and reading.
 
 All of them move a hotfix through one engine (bot.service.moves) over the ports of bot.service.ports.
 """
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from bot.service.code_host import CodeHostReports
 from bot.service.moves import Moves
 from bot.service.people import InvalidDeclaration, PeopleSteps
 from bot.service.ports import Clock, Measures, Rules, Subscriber, UnitsOfWork
@@ -23,4 +25,5 @@ class HotfixService:
         self.read = Queries(units)
         self.people = PeopleSteps(moves, self.read, units, clock, rules)
         self.reports = WorkerReports(moves)
+        self.code_host = CodeHostReports(moves, units)
         self.timers = TimerFiring(moves, units, clock, rules, measures)

@@ -1,10 +1,14 @@
-"""The outbox jobs the use cases queue themselves: git steps and deploy probes. Slack's are bot.slack.notifier's."""
+"""The outbox jobs the use cases queue themselves: git steps, deploy probes and code-host steps. Slack's are
+bot.slack.notifier's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
 
-from bot.domain.hotfix import CutBranch, DeleteBranch, GitEffect, MergeBack, SummarizeDiff, TagRelease, VerifyMerged
+from bot.domain.hotfix import (
+    CodeHostEffect, CutBranch, DeleteBranch, GitEffect, MergeBack, MergePullRequest, OpenMergeBackPullRequest,
+    OpenPullRequest, PollCodeHost, SummarizeDiff, TagRelease, VerifyMerged,
+)
 
 GIT, PROBE, TIMERS = "git", "probe", "timers"
 
@@ -45,3 +49,42 @@ class ProbeJob:
     @property
     def lane(self) -> str:
         return f"probe:{self.repo}"
+
+
+CODE_HOST = "codehost"
+OPEN_PULL_REQUEST, POLL, MERGE_PULL_REQUEST, OPEN_MERGE_BACK = (
+    "open_pull_request", "poll", "merge_pull_request", "open_merge_back_pull_request")
+
+
+@dataclass(frozen=True)
+class CodeHostJob:
+    """A step on the repo's code host (GitHub): open a pull request, read what changed, merge one."""
+
+    hotfix: int
+    repo: str
+    step: str  # OPEN_PULL_REQUEST, POLL, MERGE_PULL_REQUEST or OPEN_MERGE_BACK
+    target: str = ""  # the base branch: merge and merge-back steps
+    number: int = 0  # the pull request to merge
+    sha: str = ""  # merged only while the pull request's head is still this commit
+    queue: ClassVar[str] = CODE_HOST
+
+    @property
+    def kind(self) -> str:
+        return self.step
+
+    @property
+    def lane(self) -> str:
+        return f"codehost:HF-{self.hotfix}"  # one hotfix's steps in order; hotfixes side by side
+
+    @classmethod
+    def of(cls, hotfix: int, repo: str, effect: CodeHostEffect) -> CodeHostJob:
+        match effect:
+            case OpenPullRequest():
+                return cls(hotfix, repo, OPEN_PULL_REQUEST)
+            case PollCodeHost():
+                return cls(hotfix, repo, POLL)
+            case MergePullRequest(target=target, number=number, sha=sha):
+                return cls(hotfix, repo, MERGE_PULL_REQUEST, target=target, number=number, sha=sha)
+            case OpenMergeBackPullRequest(target=target):
+                return cls(hotfix, repo, OPEN_MERGE_BACK, target=target)
+        raise TypeError(effect)

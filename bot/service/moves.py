@@ -9,14 +9,14 @@ from datetime import datetime
 from functools import partial
 
 from bot.domain.hotfix import (
-    CutBranch, DeleteBranch, Effect, Event, Hotfix, MergeBack, ProbeDeploy, SummarizeDiff, TagRelease,
-    VerifyMerged,
+    CutBranch, DeleteBranch, Effect, Event, Hotfix, MergeBack, MergePullRequest, OpenMergeBackPullRequest,
+    OpenPullRequest, PollCodeHost, ProbeDeploy, SummarizeDiff, TagRelease, VerifyMerged,
 )
 from bot.domain.completed_steps import completed_steps, ends_a_step
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer
 from bot.domain.trail import deploy_attempts
 from bot.domain.transitions import Outcome, Refused, Remedy
-from bot.service.jobs import GIT_STEPS, GitJob, ProbeJob
+from bot.service.jobs import GIT_STEPS, POLL, CodeHostJob, GitJob, ProbeJob
 from bot.service.ports import Clock, Measures, News, Rules, StageChange, StaleWrite, Subscriber, UnitOfWork, UnitsOfWork
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,11 @@ class Moves:
                 unit.outbox.put([GitJob.of(number, hotfix.repo, effect, attempt=attempt)])
             case CutBranch() | SummarizeDiff() | MergeBack() | VerifyMerged() | DeleteBranch():
                 unit.outbox.put([GitJob.of(number, hotfix.repo, effect)])
+            case PollCodeHost():
+                if not unit.outbox.queued(number, POLL):  # one read of GitHub answers every hint before it
+                    unit.outbox.put([CodeHostJob.of(number, hotfix.repo, effect)])
+            case OpenPullRequest() | MergePullRequest() | OpenMergeBackPullRequest():
+                unit.outbox.put([CodeHostJob.of(number, hotfix.repo, effect)])
 
 
 def no_such_hotfix(number: int) -> Refused:

@@ -5,11 +5,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.domain import procedure, reminders, transitions
+from bot.domain import github_ci, github_flow, github_merge, procedure, reminders, transitions
 from bot.domain.declaration import Declaration, Field
 from bot.domain.hotfix import Event, EventKind, Hotfix, VerifyMerged
+from bot.domain.repo import Flow
 from bot.domain.timers import TimerKind
-from bot.domain.transitions import Refused
+from bot.domain.transitions import Outcome, Refused
 from bot.service.moves import Move, Moves, Turn
 from bot.service.ports import Clock, Rules, StageChange, UnitsOfWork
 from bot.service.queries import Queries, parse_key
@@ -62,23 +63,50 @@ class PeopleSteps:
                                                                          now=turn.now))
 
     def check_may_review(self, key: str, *, user_id: str) -> Hotfix:
-        hotfix = self.queries.get(key)
+        hotfix, events = self.queries.timeline(key)
+        self._check_reviewed_in_slack(hotfix, events, self.rules())
         procedure.check_reviewer(hotfix, user_id, self.rules().policy)
         return hotfix
 
     def approve_review(self, key: str, *, user_id: str, commit: str) -> Hotfix:
-        return self._run(key, lambda h, turn: procedure.approve_review(
-            h, user_id=user_id, commit=commit, policy=turn.rules.policy, now=turn.now,
-            reviewed_by=reviewers_so_far(h, turn.events(h))))
+        def move(hotfix: Hotfix, turn: Turn) -> Outcome:
+            self._check_reviewed_in_slack(hotfix, turn.events(hotfix), turn.rules)
+            return procedure.approve_review(hotfix, user_id=user_id, commit=commit, policy=turn.rules.policy,
+                                            now=turn.now, reviewed_by=reviewers_so_far(hotfix, turn.events(hotfix)))
+        return self._run(key, move)
 
     def request_changes(self, key: str, *, user_id: str, reason: str) -> Hotfix:
-        return self._run(key, lambda h, turn: procedure.request_changes(h, user_id=user_id, reason=reason,
-                                                                        policy=turn.rules.policy, now=turn.now))
+        def move(hotfix: Hotfix, turn: Turn) -> Outcome:
+            self._check_reviewed_in_slack(hotfix, turn.events(hotfix), turn.rules)
+            return procedure.request_changes(hotfix, user_id=user_id, reason=reason, policy=turn.rules.policy,
+                                             now=turn.now)
+        return self._run(key, move)
+
+    @staticmethod
+    def _check_reviewed_in_slack(hotfix: Hotfix, events: list[Event], rules: Rules) -> None:
+        if rules.on_github(hotfix.repo):
+            github_flow.check_reviewed_in_slack(hotfix, events)
 
     # --- deploy and monitoring ------------------------------------------------------------------------------------
     def tag_and_deploy(self, key: str, *, user_id: str) -> Hotfix:
-        return self._run(key, lambda h, turn: procedure.tag_and_deploy(h, user_id=user_id, policy=turn.rules.policy,
-                                                                       now=turn.now))
+        def move(hotfix: Hotfix, turn: Turn) -> Outcome:
+            if turn.rules.on_github(hotfix.repo):
+                return github_ci.tag_and_deploy(hotfix, turn.events(hotfix), user_id=user_id,
+                                                policy=turn.rules.policy, now=turn.now)
+            return procedure.tag_and_deploy(hotfix, user_id=user_id, policy=turn.rules.policy, now=turn.now)
+        return self._run(key, tagging(move))
+
+    def check_may_tag_anyway(self, key: str, *, user_id: str) -> Hotfix:
+        """Before the reason is asked: only an on-call lead, only when no check reported for the whole CI wait."""
+        hotfix, events = self.queries.timeline(key)
+        github_ci.override_ci(hotfix, events, user_id=user_id, reason="(asked next)", policy=self.rules().policy,
+                              now=self.clock.now())
+        return hotfix
+
+    def tag_anyway(self, key: str, *, user_id: str, reason: str) -> Hotfix:
+        """An on-call lead tags the approved commit although no CI ever reported on it; the reason is recorded."""
+        return self._run(key, tagging(lambda h, turn: github_ci.tag_anyway(
+            h, turn.events(h), user_id=user_id, reason=reason, policy=turn.rules.policy, now=turn.now)))
 
     def check_stable(self, key: str, *, user_id: str) -> Hotfix | None:
         """The hotfix when this Stable must first ask why monitoring ends early; None when it may merge back now."""
@@ -88,14 +116,14 @@ class PeopleSteps:
         return hotfix if early else None
 
     def mark_stable(self, key: str, *, user_id: str) -> Hotfix:
-        return self._run(key, lambda h, turn: procedure.mark_stable(
+        return self._run(key, merging_back(lambda h, turn: procedure.mark_stable(
             h, user_id=user_id, targets=merge_targets(h, turn.rules), policy=turn.rules.policy, now=turn.now,
-            monitored_since=monitored_since(h, turn.events(h))))
+            monitored_since=monitored_since(h, turn.events(h)))))
 
     def end_monitoring_early(self, key: str, *, user_id: str, reason: str) -> Hotfix:
-        return self._run(key, lambda h, turn: procedure.end_monitoring_early(
+        return self._run(key, merging_back(lambda h, turn: procedure.end_monitoring_early(
             h, user_id=user_id, reason=reason, targets=merge_targets(h, turn.rules), policy=turn.rules.policy,
-            now=turn.now, monitored_since=monitored_since(h, turn.events(h))))
+            now=turn.now, monitored_since=monitored_since(h, turn.events(h)))))
 
     def roll_back(self, key: str, *, user_id: str) -> Hotfix:
         return self._run(key, lambda h, turn: procedure.roll_back(h, user_id=user_id, policy=turn.rules.policy,
@@ -118,8 +146,12 @@ class PeopleSteps:
             verifying=turn.git_step_waiting(h, VerifyMerged)))
 
     def retry(self, key: str, *, user_id: str) -> Hotfix:
-        return self._run(key, lambda h, turn: procedure.retry(h, user_id=user_id, policy=turn.rules.policy,
-                                                              now=turn.now))
+        def move(hotfix: Hotfix, turn: Turn) -> Outcome:
+            if turn.rules.on_github(hotfix.repo):
+                return github_flow.retry(hotfix, turn.events(hotfix), user_id=user_id, policy=turn.rules.policy,
+                                         now=turn.now)
+            return procedure.retry(hotfix, user_id=user_id, policy=turn.rules.policy, now=turn.now)
+        return self._run(key, tagging(merging_back(move)))
 
     def close(self, key: str, *, user_id: str, reason: str = "") -> Hotfix:
         return self._run(key, lambda h, turn: procedure.close(h, user_id=user_id, reason=reason,
@@ -127,6 +159,27 @@ class PeopleSteps:
 
     def _run(self, key: str, move: Move) -> Hotfix:
         return self.moves.run(parse_key(key), move)
+
+
+def merging_back(move: Move) -> Move:
+    """On a GitHub repo, the merge-back a move starts goes through pull requests."""
+    def on_the_code_host(hotfix: Hotfix, turn: Turn) -> Outcome:
+        outcome = move(hotfix, turn)
+        if not turn.rules.on_github(hotfix.repo):
+            return outcome
+        return github_merge.through_pull_requests(outcome, turn.events(hotfix))
+    return on_the_code_host
+
+
+def tagging(move: Move) -> Move:
+    """Trunk flow on a GitHub repo: the tag waits for the hotfix's pull request to merge into main."""
+    def on_the_code_host(hotfix: Hotfix, turn: Turn) -> Outcome:
+        outcome = move(hotfix, turn)
+        spec = turn.rules.repos.get(hotfix.repo)
+        if spec is None or not spec.on_github or spec.flow is not Flow.TRUNK:
+            return outcome
+        return github_merge.merge_before_tag(outcome, turn.events(hotfix))
+    return on_the_code_host
 
 
 def merge_targets(hotfix: Hotfix, rules: Rules) -> tuple[str, ...]:

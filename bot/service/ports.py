@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.domain.codehost import People
 from bot.domain.hotfix import Effect, Event, Hotfix, Stage
 from bot.domain.policy import Policy
 from bot.domain.repo import RepoSpec
@@ -25,6 +26,13 @@ class Rules:
 
     policy: Policy
     repos: Mapping[str, RepoSpec]
+    people: People = field(default_factory=lambda: People(logins={}, reviewers=frozenset()))  # [people]
+    code_host_poll: timedelta = timedelta(seconds=15)  # [github] poll
+    ci_wait: timedelta = timedelta(minutes=10)  # [github] ci_wait
+
+    def on_github(self, repo: str) -> bool:
+        spec = self.repos.get(repo)
+        return spec is not None and spec.on_github
 
 
 class OutboxJob(Protocol):
@@ -68,6 +76,10 @@ class Outbox(Protocol):
 
     def waiting(self, hotfix: int, kind: str) -> bool:
         """A job of this kind for the hotfix is queued (perhaps retrying later) or running."""
+        ...
+
+    def queued(self, hotfix: int, kind: str) -> bool:
+        """A job of this kind for the hotfix is queued and has not started: a new one would only repeat it."""
         ...
 
 

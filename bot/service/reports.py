@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from bot.domain import deploy, procedure, reminders, transitions
+from bot.domain import deploy, github_flow, procedure, reminders, transitions
 from bot.domain.hotfix import Hotfix
 from bot.domain.review import Commit, ReviewChange
-from bot.service.moves import Moves
+from bot.domain.transitions import Outcome
+from bot.service.moves import Moves, Turn
 
 
 class WorkerReports:
@@ -18,8 +19,11 @@ class WorkerReports:
             h, base_ref=base_ref, base_commit=base_commit, now=turn.now))
 
     def record_review_request(self, number: int, *, change: ReviewChange) -> Hotfix:
-        return self.moves.run(number, lambda h, turn: procedure.record_review_request(
-            h, change=change, policy=turn.rules.policy, now=turn.now))
+        def move(hotfix: Hotfix, turn: Turn) -> Outcome:
+            record = github_flow.record_review_request if turn.rules.on_github(hotfix.repo) else \
+                procedure.record_review_request
+            return record(hotfix, change=change, policy=turn.rules.policy, now=turn.now)
+        return self.moves.run(number, move)
 
     def record_branch_moved(self, number: int, *, head: str, commits: tuple[Commit, ...]) -> Hotfix:
         return self.moves.run(number, lambda h, turn: procedure.record_branch_moved(

@@ -5,9 +5,11 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 
-from bot.domain import deploy, reminders
-from bot.domain.hotfix import Hotfix
+from bot.domain import deploy, github_flow, github_merge, reminders
+from bot.domain.codehost import Signal
+from bot.domain.hotfix import Hotfix, PollCodeHost
 from bot.domain.timers import Timer, TimerKind, end_of_quiet_hours
+from bot.domain.transitions import Outcome
 from bot.service.moves import Moves
 from bot.service.ports import Clock, Measures, Rules, UnitOfWork, UnitsOfWork
 
@@ -40,6 +42,20 @@ class TimerFiring:
         with self.units.reading() as unit:
             return unit.timers.next_due()
 
+    def poll_now(self, signal: Signal) -> int:
+        """A webhook says something changed on `signal.repo`: every hotfix there that waits on GitHub reads it
+        now (polling stays the source of truth: a lost or forged hint costs at most a poll). Returns how many."""
+        if not signal.worth_polling:
+            return 0
+        with self.units.writing() as unit:
+            rules = self.rules()
+            named = {name for name, spec in rules.repos.items()
+                     if spec.github is not None and spec.github.lower() == (signal.repo or "").lower()}
+            waiting = [h for h in unit.hotfixes.active() if h.repo in named and github_flow.waits_on_github(h)]
+            for hotfix in waiting:
+                self.moves.record(unit, Outcome(hotfix, effects=(PollCodeHost(),)))
+        return len(waiting)
+
     def _fire_batch(self, unit: UnitOfWork, due: list[tuple[int, Timer]], now: datetime) -> int:
         by_hotfix: dict[int, list[Timer]] = {}
         for number, timer in due:
@@ -63,7 +79,12 @@ class TimerFiring:
                             timer.round)
             return
         never_live = timer.kind is TimerKind.MONITORING_END and _never_live(unit, hotfix, rules)
-        self.moves.record(unit, reminders.remind(hotfix, timer, policy=rules.policy, now=now, never_live=never_live))
+        outcome = reminders.remind(hotfix, timer, policy=rules.policy, now=now, never_live=never_live)
+        if timer.kind is TimerKind.MERGE_BACK_DUE and rules.on_github(hotfix.repo):
+            # GitHub does not say when a review or a check arrives: try the merges it refused again.
+            retry = github_merge.retry_refused_merges(outcome.hotfix, unit.hotfixes.events(hotfix.number))
+            outcome = Outcome(outcome.hotfix, outcome.events, (*outcome.effects, *retry.effects))
+        self.moves.record(unit, outcome)
 
 
 def _never_live(unit: UnitOfWork, hotfix: Hotfix, rules: Rules) -> bool:

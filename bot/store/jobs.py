@@ -110,6 +110,12 @@ def waiting(session: Session, *, hotfix_id: int, kind: str) -> bool:
         _JOBS.c.hotfix_id == hotfix_id, _JOBS.c.kind == kind, _JOBS.c.state.in_([PENDING, RUNNING])))).one()
 
 
+def queued(session: Session, *, hotfix_id: int, kind: str) -> bool:
+    """A job of this kind for the hotfix is queued and has not started (perhaps retrying later)."""
+    return session.exec(select(exists().where(
+        _JOBS.c.hotfix_id == hotfix_id, _JOBS.c.kind == kind, _JOBS.c.state == PENDING))).one()
+
+
 def _blocked_by_earlier():
     """An earlier job of the same lane is still to run: lanes run in order."""
     earlier = _JOBS.alias("earlier")

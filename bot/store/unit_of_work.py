@@ -30,7 +30,13 @@ class StoredOutbox:
             self._queued.add(job.queue)
 
     def waiting(self, hotfix: int, kind: str) -> bool:
-        return jobs.waiting(self.session, hotfix_id=hotfix, kind=kind)
+        return self._putting(hotfix, kind) or jobs.waiting(self.session, hotfix_id=hotfix, kind=kind)
+
+    def queued(self, hotfix: int, kind: str) -> bool:
+        return self._putting(hotfix, kind) or jobs.queued(self.session, hotfix_id=hotfix, kind=kind)
+
+    def _putting(self, hotfix: int, kind: str) -> bool:
+        return any(row["hotfix_id"] == hotfix and row["kind"] == kind for row in self.rows)
 
 
 class StoredTimerBook:

@@ -55,7 +55,9 @@ def test_githubs_refusals_are_read_into_reasons(status, message, mergeable, reas
     assert merge_refusal(status, message, mergeable) is reason
 
 
-@pytest.mark.parametrize("path", sorted(CODEHOST.glob("*.py")), ids=lambda p: p.name)
+# The worker reports to the service, as the git worker does; the GitHub client under it knows nothing of it.
+@pytest.mark.parametrize("path", sorted(p for p in CODEHOST.glob("*.py") if p.name != "worker.py"),
+                         ids=lambda p: p.name)
 def test_the_adapter_imports_no_other_adapter_store_or_service(path: Path):
     modules = set()
     for node in ast.walk(ast.parse(path.read_text())):

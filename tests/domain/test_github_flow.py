@@ -10,6 +10,7 @@ from bot.domain.codehost import CheckState, ReviewState
 from bot.domain.github_flow import NO_COMMENT, hotfix_pull_request, keep_polling, record_code_review
 from bot.domain.github_poll import GitHubReading, GitHubRules, ToRead, record_poll, to_read
 from bot.domain.hotfix import BOT, Event, EventKind, OpenPullRequest, PollCodeHost, Stage, SummarizeDiff
+from bot.domain.review import FileChange, ReviewChange
 from bot.domain.procedure import REVIEW_TIMERS
 from bot.domain.timers import CancelTimers, StartTimer, Timer, TimerKind
 from bot.domain.transitions import REASON_MAX, Refused
@@ -18,22 +19,31 @@ from tests.domain.github_builders import (
 )
 
 
+CHANGE = ReviewChange(base=OLD, commit=HEAD, files=(FileChange("checkout.py", 1, 1),),
+                      shown_files=(FileChange("checkout.py", 1, 1),), patch="")
+
+
 def polled(fix, events, v, head=HEAD, minute=10):
     return record_code_review(fix, events, verdict=v, head=head, people=PEOPLE, now=later(minute))
 
 
 # 1. Ready for review opens or adopts the pull request
-def test_ready_for_review_on_github_opens_the_pull_request_besides_the_plain_move() -> None:
-    outcome = github_flow.ready_for_review(hotfix(Stage.FIXING), user_id="UDEV", policy=POLICY, now=AT)
+def test_the_pull_request_opens_once_the_diff_is_known_so_its_body_lists_the_files() -> None:
+    requested = hotfix(review_commit=None)
 
-    assert outcome.hotfix.stage is Stage.IN_REVIEW
-    assert [e.kind for e in outcome.events] == [EventKind.READY_FOR_REVIEW]
-    assert outcome.effects == (SummarizeDiff(), OpenPullRequest())
+    outcome = github_flow.record_review_request(requested, change=CHANGE, policy=POLICY, now=AT)
+
+    assert [e.kind for e in outcome.events] == [EventKind.REVIEW_REQUESTED]
+    assert outcome.effects[-1] == OpenPullRequest()
 
 
-def test_ready_for_review_on_github_keeps_the_plain_refusals() -> None:
-    with pytest.raises(Refused, match="Only HF-7's declarer or an on-call lead can ask for review"):
-        github_flow.ready_for_review(hotfix(Stage.FIXING), user_id="UREV1", policy=POLICY, now=AT)
+def test_no_pull_request_for_a_branch_without_changes_nor_for_a_rerun() -> None:
+    empty = replace(CHANGE, files=(), shown_files=())
+    nothing = github_flow.record_review_request(hotfix(review_commit=None), change=empty, policy=POLICY, now=AT)
+    rerun = github_flow.record_review_request(hotfix(review_commit=HEAD), change=CHANGE, policy=POLICY, now=AT)
+
+    assert nothing.hotfix.stage is Stage.FIXING and OpenPullRequest() not in nothing.effects
+    assert rerun.events == () and rerun.effects == ()
 
 
 def test_the_pull_request_is_linked_once_and_github_is_read_while_it_waits() -> None:

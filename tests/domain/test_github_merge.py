@@ -7,13 +7,14 @@ from bot.domain import procedure
 from bot.domain.codehost import MergeRefusal, PullRequest, PullRequestState
 from bot.domain.github_facts import CiOverride, PullRequestFact, Span, github_facts
 from bot.domain.github_merge import (
-    record_merge_back_pull_request, record_merge_refused, record_pull_request_state, retry_refused_merges,
-    through_pull_requests,
+    merge_before_tag, record_merge_back_pull_request, record_merge_refused, record_pull_request_merged,
+    record_pull_request_state, retry_refused_merges, through_pull_requests,
 )
 from bot.domain.github_poll import GitHubReading, GitHubRules, record_poll
 from bot.domain.hotfix import (
-    BOT, DeleteBranch, Event, EventKind, MergeBack, MergePullRequest, OpenMergeBackPullRequest, Stage,
+    BOT, DeleteBranch, Event, EventKind, MergeBack, MergePullRequest, OpenMergeBackPullRequest, Stage, TagRelease,
 )
+from bot.domain.transitions import Outcome
 from bot.domain.timers import CancelTimers, StartTimer, TimerKind
 from tests.domain.github_builders import AT, HEAD, NEW, OLD, PEOPLE, POLICY, PR_URL, hotfix, later, pr_opened
 
@@ -82,6 +83,13 @@ def test_a_merge_back_pull_request_is_linked_once_and_merged() -> None:
     again = record_merge_back_pull_request(merging(), [pr_opened(), event], target="develop", number=13,
                                            url=DEV_URL, head=HEAD, now=later(41))
     assert again.events == () and again.effects == ()
+
+
+def test_a_merge_back_pull_request_merges_the_approved_commit_not_a_later_push() -> None:
+    outcome = record_merge_back_pull_request(merging(approved_commit=HEAD), [pr_opened()], target="develop",
+                                             number=13, url=DEV_URL, head=NEW, now=later(40))
+
+    assert outcome.effects == (MergePullRequest("develop", 13, HEAD),)
 
 
 def test_a_refused_merge_is_said_once_with_the_reason_and_who_can_act() -> None:
@@ -202,3 +210,22 @@ def test_the_post_mortem_facts_list_the_pull_requests_the_review_and_ci_spans_an
 
 def test_a_hotfix_that_never_went_through_github_has_no_github_facts() -> None:
     assert github_facts([Event(EventKind.READY_FOR_REVIEW, "UDEV", AT)]) is None
+
+
+def test_trunk_flow_merges_the_approved_pull_request_before_the_tag() -> None:
+    deploying = hotfix(Stage.DEPLOYING, approved_commit=HEAD)
+    outcome = merge_before_tag(Outcome(deploying, effects=(TagRelease(),)), [pr_opened()])
+
+    assert outcome.effects == (MergePullRequest("main", 12, HEAD),)
+    merged = record_pull_request_merged(outcome.hotfix, target="main", commit=MERGE_SHA, now=later(20))
+    assert merged.effects == (TagRelease(),) and merged.events == ()
+
+
+def test_a_refused_merge_before_the_tag_is_said_at_every_retry() -> None:
+    deploying = hotfix(Stage.DEPLOYING, approved_commit=HEAD)
+    first = record_merge_refused(deploying, [pr_opened()], target="main", number=12, sha=HEAD,
+                                 reason=MergeRefusal.FAILING_CHECKS, message="checks", policy=POLICY, now=later(20))
+    again = record_merge_refused(deploying, [pr_opened(), *first.events], target="main", number=12, sha=HEAD,
+                                 reason=MergeRefusal.FAILING_CHECKS, message="checks", policy=POLICY, now=later(21))
+
+    assert [e.kind for e in (*first.events, *again.events)] == [EventKind.MERGE_REFUSED] * 2
