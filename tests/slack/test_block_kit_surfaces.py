@@ -4,20 +4,14 @@ The fake Slack refuses (and lists) whatever Slack would refuse; each test ends w
 """
 from __future__ import annotations
 
-import copy
-import re
 from datetime import timedelta
 from pathlib import Path
 
 from bot.config import load_config
-from bot.domain.codehost import Check, CheckState, MergeRefusal
 from bot.domain.declaration import TEXT_MAX, TITLE_MAX
-from bot.domain.github_ci import check_rows
-from bot.domain.hotfix import BOT, Event, EventKind, Stage
 from bot.domain.naming import branch_name
 from bot.standins import payloads
-from tests.slack.github_hotfix import github_says, on_github, push_fix
-from tests.support.driver import Driver, Posted, find_button
+from tests.support.driver import Driver, Posted
 from tests.support.gitrepos import Remote, git
 
 # Escaping makes these longer than they are typed: `&` becomes `&amp;`.
@@ -97,59 +91,3 @@ def test_every_surface_of_a_hotfix_at_its_longest_stays_within_the_limits(
     assert len(driver.slack.calls_to("chat.postMessage", channel="UREV42")) == 1
     assert [c.method for c in driver.slack.calls if c.method.startswith("views.")].count("views.open") == 4
     driver.slack.assert_no_problems()
-
-
-# --- a repo on GitHub: what GitHub sends is as long and as hostile as it gets ---------------------------------
-HOSTILE = "<!channel> <@U123> *bold* `x` " + "&" * 5000
-CHECKS = check_rows([Check(HOSTILE, CheckState.FAILURE, "javascript:alert(1)"),
-                     *(Check(f"job {n} {HOSTILE}", CheckState.IN_PROGRESS, "https://ci.example.com/" + "x" * 900)
-                       for n in range(300))])
-
-
-def test_every_github_surface_at_its_longest_stays_within_the_limits(
-    driver: Driver, config_path: Path, remote: Remote, tmp_path: Path
-) -> None:
-    many_people(driver, config_path)
-    on_github(driver, config_path)
-    hotfix = declare_longest(driver)
-    for approver in ("UEM", "ULEAD", "UCTO"):
-        driver.click("Approve", hotfix, user=approver)
-    driver.settle()
-    head = push_fix(remote, tmp_path, BRANCH)
-    driver.click("Ready for review", hotfix, user="UDEV")
-    driver.settle()
-    now = driver.bot.clock.now()
-    url = "https://github.com/acme/payments/pull/1?" + "&" * 900
-    github_says(driver, hotfix,
-                Event(EventKind.PULL_REQUEST_OPENED, BOT, now, {"number": 1, "url": url, "head": head,
-                                                                 "target": "main", "how": "opened"}),
-                Event(EventKind.CI_PENDING, BOT, now, {"commit": head, "checks": CHECKS, "failing": (),
-                                                        "running": CHECKS[1:], "missing": ()}),
-                Event(EventKind.CHANGES_REQUESTED, "UREV1", now, {"role": "reviewer", "reason": HOSTILE[:500],
-                                                                  "login": "rita-gh", "commit": head, "submitted": ""}))
-    in_review = copy.deepcopy(driver.slack.message(hotfix.channel, hotfix.ts))
-    github_says(driver, hotfix,
-                Event(EventKind.CI_FAILED, BOT, now, {"commit": head, "checks": CHECKS, "failing": CHECKS,
-                                                       "running": (), "missing": ()}),
-                Event(EventKind.REVIEW_APPROVED, "sam-gh", now, {"role": "reviewer", "login": "sam-gh",
-                                                                  "commit": head, "submitted": ""}),
-                Event(EventKind.CI_MISSING, BOT, now, {"commit": head, "waited": "10m"}),
-                Event(EventKind.DEPLOY_CHECKS_FAILED, BOT, now, {"tag": "v1.10.1", "commit": head, "checks": CHECKS,
-                                                                  "failing": CHECKS}),
-                Event(EventKind.MERGE_REFUSED, BOT, now, {"target": "develop", "number": 2, "sha": head,
-                                                           "reason": MergeRefusal.NOT_ALLOWED.value,
-                                                           "message": HOSTILE, "users": tuple(REVIEWERS)}),
-                stage=Stage.REVIEWED, commit=head)
-    answer = driver.command(f"status {hotfix.key}", user="UDEV").json()
-
-    thread = driver.thread(hotfix)
-    assert "*Pull request*" in str(answer) and "no check and no status after 10m" in str(answer)
-    assert any(t.startswith("🔍") and "Review it on GitHub" in t for t in thread)
-    assert any(t.startswith("❌ CI failed") and " more. Tag & deploy stays closed" in t for t in thread)
-    assert "*Pull request*\\n#1 into `main`" in str(in_review)  # a link that long is shown as text
-    assert "⏳ running, 1 of 301 done" in str(in_review) and re.search(r"…and 29\d more'", str(in_review))
-    assert [b for b in in_review["blocks"] if b["type"] == "actions"] == []  # the review is on GitHub
-    assert find_button(driver.slack.message(hotfix.channel, hotfix.ts), "Tag anyway")["style"] == "danger"
-    assert "<!channel>" not in str(driver.slack.calls)
-    driver.slack.assert_no_problems()
-

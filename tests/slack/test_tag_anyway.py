@@ -1,70 +1,68 @@
-"""Tag anyway, through signed HTTP: when no check ever reported on the approved commit of a GitHub hotfix, an
-on-call lead presses the button, says why in a modal, and the tag goes out with the reason in the thread."""
+"""Tag anyway, through signed HTTP against the stand-in GitHub: no check ever reported on the approved commit, so
+the thread and the status message offer it; an on-call lead says why in a modal and the tag goes out."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
-from bot.domain.hotfix import BOT, Event, EventKind, Stage
-from bot.service.people import PeopleSteps
+from bot.service.clock import ManualClock
 from bot.standins import payloads
-from tests.slack.github_hotfix import github_says, on_github, push_fix
+from tests.github.conftest import CI_WAIT, approved, bot, config_path, env, github, in_review, poll  # noqa: F401
 from tests.support.driver import Driver, Posted, find_button
+from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import Remote
 
-pytestmark = pytest.mark.skipif(not hasattr(PeopleSteps, "tag_anyway"),
-                                reason="the service's tag_anyway is not on this branch yet")
-
-
-def no_ci_after_the_wait(driver: Driver, remote: Remote, tmp_path: Path) -> tuple[Posted, str]:
-    """A GitHub hotfix approved on `head`, on which no check reported for the whole CI wait."""
-    hotfix = driver.declare(severity="high", title="Checkout total is wrong")
-    for approver in ("UEM", "ULEAD"):
-        driver.click("Approve", hotfix, user=approver)
-    driver.settle()
-    branch = next(t for t in driver.thread(hotfix) if t.startswith("🌿")).split("`")[1]
-    head = push_fix(remote, tmp_path, branch)
-    driver.click("Ready for review", hotfix, user="UDEV")
-    driver.settle()
-    now = driver.bot.clock.now()
-    github_says(driver, hotfix,
-                Event(EventKind.REVIEW_APPROVED, "UREV1", now, {"role": "reviewer", "login": "rita-gh",
-                                                                 "commit": head, "submitted": now.isoformat()}),
-                Event(EventKind.CI_WAITING, BOT, now, {"commit": head, "missing": ()}),
-                Event(EventKind.CI_MISSING, BOT, now, {"commit": head, "waited": "10m"}),
-                stage=Stage.REVIEWED, commit=head)
+@pytest.fixture
+def no_ci(driver: Driver, github: FakeGitHub, remote: Remote, clock: ManualClock, tmp_path) -> tuple[Posted, str]:
+    """Approved on GitHub, and no check or status for the whole CI wait."""
+    hotfix = approved(driver)
+    head = in_review(driver, remote.clone(tmp_path / "engineer"), hotfix)
+    github.add_review(1, "rita-gh", "APPROVED")
+    poll(driver, clock)
+    poll(driver, clock, CI_WAIT)
     return hotfix, head
 
+def click_in_thread(driver: Driver, hotfix: Posted, label: str, *, user: str) -> None:
+    reply = next(m for m in driver.slack.thread(hotfix.channel, hotfix.ts) if m["text"].startswith("⏳ No check"))
+    button = find_button(reply, label)
+    answer = driver.post(payloads.block_actions(button["action_id"], button["value"], user_id=user,
+                                                channel_id=hotfix.channel, message_ts=reply["ts"], message=reply,
+                                                response_url=driver.slack.response_url()))
+    assert answer.status == 200, answer
 
-def test_an_on_call_lead_tags_without_ci_and_says_why(driver: Driver, config_path: Path, remote: Remote,
-                                                       tmp_path: Path) -> None:
-    on_github(driver, config_path)
-    hotfix, head = no_ci_after_the_wait(driver, remote, tmp_path)
+def test_an_on_call_lead_tags_without_ci_and_the_thread_says_why(
+        driver: Driver, remote: Remote, no_ci: tuple[Posted, str]) -> None:
+    hotfix, head = no_ci
+    assert "Tag anyway" in str(driver.slack.message(hotfix.channel, hotfix.ts))
 
-    driver.click("Tag anyway", hotfix, user="ULEAD")
+    click_in_thread(driver, hotfix, "Tag anyway", user="ULEAD")
     modal = driver.slack.wait_for("views.open")[-1]["view"]
     driver.submit_reason(hotfix, "CI is down org-wide; one-line fix", user="ULEAD", callback="hotfix_tag_anyway")
     driver.settle()
 
-    assert modal["callback_id"] == "hotfix_tag_anyway" and modal["private_metadata"] == hotfix.key
-    assert f"⚠️ <@ULEAD> ships `{head[:10]}` without CI: “CI is down org-wide; one-line fix”." in "\n".join(
-        driver.thread(hotfix))
-    assert any(t.startswith("🏷️ Tagged") for t in driver.thread(hotfix))
+    thread = "\n".join(driver.thread(hotfix))
+    assert modal["callback_id"] == "hotfix_tag_anyway" and "Why ship it without CI?" in str(modal)
+    assert f"⚠️ <@ULEAD> ships `{head[:10]}` without CI: “CI is down org-wide; one-line fix”." in thread
+    assert "🏷️ Tagged `v1.10.1`" in thread and remote.rev("v1.10.1") == head
+    assert "Tag anyway" not in str(driver.slack.message(hotfix.channel, hotfix.ts))
     driver.slack.assert_no_problems()
 
+def test_anyone_else_is_told_who_may_and_no_modal_opens(driver: Driver, no_ci: tuple[Posted, str]) -> None:
+    hotfix, _ = no_ci
 
-def test_someone_who_is_not_an_on_call_lead_is_told_so_and_no_modal_opens(
-        driver: Driver, config_path: Path, remote: Remote, tmp_path: Path) -> None:
-    on_github(driver, config_path)
-    hotfix, _ = no_ci_after_the_wait(driver, remote, tmp_path)
-    button = find_button(driver.slack.message(hotfix.channel, hotfix.ts), "Tag anyway")
-
-    driver.post(payloads.block_actions(button["action_id"], button["value"], user_id="UDEV",
-                                       channel_id=hotfix.channel, message_ts=hotfix.ts,
-                                       message=driver.slack.message(hotfix.channel, hotfix.ts),
-                                       response_url=driver.slack.response_url()))
+    driver.click("Tag anyway", hotfix, user="UDEV")
 
     note = driver.slack.wait_for("chat.postEphemeral", user="UDEV")[-1]["text"]
-    assert "on-call lead" in note
-    assert driver.slack.calls_to("views.open") == []
+    assert note == f"Only an on-call lead can tag {hotfix.key} without CI."
+    driver.settle()
+    assert driver.slack.calls_to("views.open") == [] and not any("Tagged" in t for t in driver.thread(hotfix))
+
+def test_before_the_ci_wait_is_over_there_is_no_tag_anyway(
+        driver: Driver, github: FakeGitHub, remote: Remote, clock: ManualClock, tmp_path) -> None:
+    hotfix = approved(driver)
+    in_review(driver, remote.clone(tmp_path / "engineer"), hotfix)
+    github.add_review(1, "rita-gh", "APPROVED")
+    poll(driver, clock)
+
+    status = str(driver.slack.message(hotfix.channel, hotfix.ts))
+    assert "Tag anyway" not in status and "waiting for the first check" in status
+    assert not any(t.startswith("⏳ No check") for t in driver.thread(hotfix))
