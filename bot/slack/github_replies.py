@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 from bot.domain.codehost import MergeRefusal
 from bot.domain.hotfix import BOT, Event, EventKind, Hotfix
 from bot.domain.policy import ONCALL_LEAD, ApprovalPolicy, role_label
+from bot.domain.procedure import SECURITY
 from bot.slack.blocks import Message, code, escape, mention, roll_back_button
 from bot.slack.github_text import check_names, commit, name, pull_link, words
 from bot.slack.ids import ActionId
@@ -38,8 +39,13 @@ def pull_request_opened(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) ->
 def review_approved(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
     if "login" not in event.detail:  # reviewed in Slack
         return f"👍 {mention(event.actor)} approved the review ({role_label(event.detail['role'])})."
-    return (f"👍 {who(event)} approved the pull request on GitHub at {commit(str(event.detail['commit']))}. "
-            "CI on that commit decides when Tag & deploy opens.")
+    sha = str(event.detail["commit"])
+    line = f"👍 {who(event)} approved the pull request on GitHub at {commit(sha)}."
+    security = policy.holders(SECURITY)
+    if hotfix.security and security and event.actor not in security and hotfix.approved_commit != sha:
+        return (f"{line} A security fix: {' '.join(mention(u) for u in sorted(security))}, a security reviewer's "
+                "approval on GitHub is needed too.")
+    return f"{line} CI on that commit decides when Tag & deploy opens."
 
 
 def changes_requested(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:

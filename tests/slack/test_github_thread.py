@@ -10,6 +10,7 @@ import pytest
 from bot.domain.codehost import Check, CheckState, MergeRefusal
 from bot.domain.github_ci import check_rows
 from bot.domain.hotfix import BOT, Event, EventKind, Hotfix, PollCodeHost, Stage
+from bot.domain.policy import ApprovalPolicy, Severity
 from bot.domain.timers import CancelTimers, StartTimer, Timer, TimerKind
 from bot.domain.transitions import Refused, Remedy
 from bot.service.ports import News
@@ -18,7 +19,7 @@ from bot.slack.blocks import Message
 from bot.slack.github_status import on_github
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.refusals import refusal_text
-from tests.domain.github_builders import AT, HEAD, NEW, POLICY, PR_URL, check, hotfix, later, pr_opened
+from tests.domain.github_builders import AT, HEAD, NEW, POLICY, PR_URL, ROLES, check, hotfix, later, pr_opened
 from tests.support.block_kit_limits import message_problems, view_problems
 
 HOSTILE = "<!channel> <@U123> *bold* `code` ~strike~ _it_ <https://evil.example|click>"
@@ -88,6 +89,21 @@ def test_an_approval_names_the_reviewer_and_the_commit() -> None:
 
     assert said(approved).startswith(f"👍 <@UREV1> approved the pull request on GitHub at `{HEAD[:10]}`")
     assert "GitHub user `&lt;@U123&gt;`" in said(unmapped) and "<@U123>" not in said(unmapped)
+
+
+def test_a_security_fix_approved_by_a_reviewer_still_asks_a_security_reviewer() -> None:
+    policy = ApprovalPolicy.build({Severity.HIGH: ("oncall_lead",)}, {**ROLES, "security": ["USEC"]})
+    approved = bot_event(EventKind.REVIEW_APPROVED, "UREV1", role="reviewer", login="rita-gh", commit=HEAD,
+                         submitted="")
+    secret = hotfix(security=True)
+
+    waiting = replies.announcement(approved, secret, policy, times=POLICY.times, github=True)
+    done = replies.announcement(approved, hotfix(Stage.REVIEWED, security=True, approved_commit=HEAD), policy,
+                                times=POLICY.times, github=True)
+
+    assert waiting is not None and waiting.text.endswith(
+        "A security fix: <@USEC>, a security reviewer's approval on GitHub is needed too.")
+    assert done is not None and "security reviewer" not in done.text
 
 
 def test_changes_requested_quote_the_reviewer_without_pinging_or_formatting() -> None:
