@@ -2,14 +2,15 @@
 check while it runs), the checks the tag started, and Tag anyway when no check ever reported. Pure: no I/O."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from slack_sdk.models.blocks import Block, SectionBlock
 
 from bot.domain.codehost import CheckState
 from bot.domain.github_ci import CI_KINDS, DEPLOY_CHECK_KINDS, ci_events
 from bot.domain.github_flow import PullRequestRef, hotfix_pull_request
+from bot.domain.github_merge import pull_requests_by_target
 from bot.domain.hotfix import Event, EventKind, Hotfix, Stage
 from bot.slack.blocks import code, escape, mention
 from bot.slack.github_text import check_list, check_names, commit, pull_link
@@ -25,6 +26,7 @@ class OnGitHub:
     ci: Event | None = None  # the latest CI reading (of the pull request's head)
     deploy_checks: Event | None = None  # the latest about the checks the latest tag started
     ci_missing: bool = False  # no check ever reported on the approved commit: an on-call lead may tag anyway
+    merge_pulls: Mapping[str, PullRequestRef] = field(default_factory=dict)  # by target branch
 
 
 def on_github(hotfix: Hotfix, events: Sequence[Event]) -> OnGitHub:
@@ -34,13 +36,19 @@ def on_github(hotfix: Hotfix, events: Sequence[Event]) -> OnGitHub:
         (e for e in reversed(events[tagged:]) if e.kind in DEPLOY_CHECK_KINDS), None)
     approved = ci_events(events, hotfix.approved_commit) if hotfix.approved_commit else ()
     missing = bool(approved) and approved[-1].kind is EventKind.CI_MISSING
-    return OnGitHub(hotfix_pull_request(events), ci, deploy, missing)
+    return OnGitHub(hotfix_pull_request(events), ci, deploy, missing, pull_requests_by_target(events))
 
 
 def pull_request_fact(github: OnGitHub) -> str:
     if github.pull is None:
         return "*Pull request*\nbeing opened"
     return f"*Pull request*\n{pull_link(github.pull.number, github.pull.url)} into {code(github.pull.target)}"
+
+
+def merge_pull(github: OnGitHub | None, target: str) -> str:
+    """ ` (#13)`: the pull request that merges the fix into `target`, linked; "" on plain git or before it opens."""
+    pull = github.merge_pulls.get(target) if github is not None else None
+    return f" ({pull_link(pull.number, pull.url)})" if pull is not None else ""
 
 
 def blocks(hotfix: Hotfix, github: OnGitHub) -> list[Block]:

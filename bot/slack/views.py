@@ -166,7 +166,8 @@ def _facts(hotfix: Hotfix, reveal: bool, now: datetime, github: OnGitHub | None)
         facts.append(f"*Tag*\n{code(hotfix.tag)} (was {code(hotfix.previous_tag or '')})")
     if hotfix.merge_targets:
         facts.append("*Merge-back*\n" + " · ".join(
-            f"{'✅' if t in hotfix.merged_into else '⏳'} {code(t)}" for t in hotfix.merge_targets))
+            f"{'✅' if t in hotfix.merged_into else '⏳'} {code(t)}{github_status.merge_pull(github, t)}"
+            for t in hotfix.merge_targets))
     return facts
 
 

@@ -278,6 +278,16 @@ def test_while_monitoring_the_status_message_shows_the_checks_the_tag_started() 
     assert "*CI*" not in shown and buttons(status(monitoring, events)) == [ActionId.STABLE, ActionId.ROLL_BACK]
 
 
+def test_while_merging_back_each_target_links_its_pull_request() -> None:
+    merging = hotfix(Stage.MERGING_BACK, approved_commit=HEAD, tag="v1.4.1", tag_commit=HEAD,
+                     merge_targets=("main", "develop", "release/2"), merged_into=("main",))
+    events = [pr_opened(), bot_event(EventKind.MERGE_BACK_PR_OPENED, target="develop", number=13, url=PR_URL,
+                                     head=HEAD)]
+
+    assert (f"*Merge-back*\\n✅ `main` (<{PR_URL}|#12>) · ⏳ `develop` (<{PR_URL}|#13>) · ⏳ `release/2`"
+            in everything(status(merging, events)))
+
+
 def test_the_tag_anyway_modal_asks_why_and_the_refusal_points_at_its_button() -> None:
     modal = views.reason_modal(hotfix(Stage.REVIEWED, approved_commit=HEAD), CallbackId.TAG_ANYWAY).to_dict()
 
