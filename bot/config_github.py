@@ -27,7 +27,8 @@ class GitHubSettings:
     api_url: str | None = None  # GITHUB_API_URL: wins over [github] api_url
     webhook_secret: str | None = field(default=None, repr=False)
     app_id: str | None = None
-    app_private_key: Path | None = None  # the key file's path; the key itself is never read here
+    app_private_key: Path | None = None  # the key file's path
+    app_key: str | None = field(default=None, repr=False)  # the key itself, read from that file at start
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GitHubSettings:
@@ -44,12 +45,13 @@ class GitHubSettings:
             raise ConfigProblem("GITHUB_APP_ID must be the App's numeric ID (the App's settings page, About).")
         if (app_id is None) != (key is None):
             raise ConfigProblem("GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY go together: set both or neither.")
+        path = _key_file(key) if key is not None else None
         return cls(token=token, api_url=api_url, webhook_secret=_value(env, "GITHUB_WEBHOOK_SECRET"),
-                   app_id=app_id, app_private_key=_key_file(key) if key is not None else None)
+                   app_id=app_id, app_private_key=path, app_key=_private_key(path) if path is not None else None)
 
     @property
-    def app_only(self) -> bool:
-        """An App is configured and no token: the App's own authentication is not supported yet."""
+    def uses_app(self) -> bool:
+        """No token, and a GitHub App: the App's installation on each repo is used (a token wins)."""
         return self.app_id is not None and self.token is None
 
 
@@ -65,6 +67,29 @@ def _key_file(written: str) -> Path:
     if not path.is_file():
         raise ConfigProblem(f"GITHUB_APP_PRIVATE_KEY: {path} is not a file; write the path of the App's .pem key.")
     return path
+
+
+def _private_key(path: Path) -> str:
+    """The key file's text if it is an unencrypted RSA private key in PEM, as GitHub gives it; never echoed."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey  # only when an App is used
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        text = path.read_text(encoding="ascii")
+    except OSError as err:
+        raise ConfigProblem(f"GITHUB_APP_PRIVATE_KEY: {path} cannot be read ({err.strerror}); let the bot's user "
+                            "read it.") from None
+    except UnicodeDecodeError:
+        text = ""
+    try:
+        key = load_pem_private_key(text.encode("ascii"), password=None) if "-----BEGIN" in text else None
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, RSAPrivateKey):
+        raise ConfigProblem(f"GITHUB_APP_PRIVATE_KEY: {path} is not a PEM private key of a GitHub App; download "
+                            "one from the App's settings (Private keys, Generate a private key) and write the "
+                            "path of that .pem file.")
+    return text
 
 
 def check_people(people: Mapping[str, str], is_member: Callable[[str], object]) -> None:
@@ -94,9 +119,7 @@ def check_reviewers_on_github(repos: Iterable[RepoSpec], people: Mapping[str, st
 def credentials_problem(github: GitHubSettings, repos: Iterable[RepoSpec]) -> str | None:
     """Why the repos on GitHub could not be reached with these settings, as one line, or None."""
     repo = next((r for r in repos if r.on_github), None)
-    if repo is None or github.token is not None:
+    if repo is None or github.token is not None or github.app_id is not None:
         return None
-    if github.app_only:
-        return (f"[[repos]] {repo.name} is on GitHub and GITHUB_APP_ID is set, but GitHub App authentication is not "
-                f"supported yet; set GITHUB_TOKEN to {TOKEN_HELP}.")
-    return f"[[repos]] {repo.name} names the GitHub repository {repo.github}: set GITHUB_TOKEN to {TOKEN_HELP}."
+    return (f"[[repos]] {repo.name} names the GitHub repository {repo.github}: set GITHUB_TOKEN to {TOKEN_HELP}, or "
+            "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY for a GitHub App installed on it.")

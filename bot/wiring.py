@@ -237,13 +237,16 @@ def schema_revisions(engine: Engine) -> tuple[set[str], set[str]]:
 
 def code_host(settings: Settings, config: HotfixConfig, *, timeout: float = 30.0,
               write_interval: float | None = None) -> CodeHost | None:
-    """GITHUB_TOKEN at GITHUB_API_URL, else at [github] api_url; None without a token (a repo on GitHub is then
-    refused at start: see bot.config.load_config)."""
+    """GITHUB_TOKEN, else the GitHub App (GITHUB_APP_ID and its key), at GITHUB_API_URL, else at [github] api_url;
+    None without either (a repo on GitHub is then refused at start: see bot.config.load_config)."""
     from bot.codehost.github import GitHubCodeHost  # githubkit is a heavy import: only when GitHub is used
+    from bot.codehost.github_app import GitHubApp
     from bot.codehost.github_client import GitHubClient
 
-    if settings.github.token is None:
-        return None
-    spacing = {} if write_interval is None else {"write_interval": write_interval}
-    return GitHubCodeHost(GitHubClient(settings.github.token, settings.github_api_url(config), timeout=timeout,
-                                       **spacing))
+    github, url = settings.github, settings.github_api_url(config)
+    options = {"timeout": timeout} if write_interval is None else {"timeout": timeout, "write_interval": write_interval}
+    if github.token is not None:
+        return GitHubCodeHost(GitHubClient(github.token, url, **options))
+    if github.app_id is not None and github.app_key is not None:
+        return GitHubCodeHost(GitHubApp(github.app_id, github.app_key, url, **options))
+    return None

@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import ConfigError, Settings, load_config, load_environment
 from bot.domain.repo import RepoSpec
+from tests.codehost.app_keys import write_key
 from tests.test_config import EXAMPLE, GOOD_ENV, config_problem, one_line, settings_problem, write
 
 TOKEN = "github_pat_11AAAAAAA0hotfix0bot0secret0token0value"
@@ -163,15 +164,14 @@ def test_a_repo_on_github_with_no_reviewer_login_is_refused_as_no_one_could_appr
 
 # --- the environment ------------------------------------------------------------------------------------------------
 def test_github_settings_are_optional_and_read_when_set(tmp_path: Path) -> None:
-    key = tmp_path / "app.pem"
-    key.write_text("not read by the config")
+    key = write_key(tmp_path / "app.pem")
 
     assert Settings.from_env(GOOD_ENV).github.token is None
     github = Settings.from_env({**GOOD_ENV, "GITHUB_TOKEN": f" {TOKEN} ", "GITHUB_WEBHOOK_SECRET": "whsec",
                                 "GITHUB_APP_ID": "123456", "GITHUB_APP_PRIVATE_KEY": str(key)}).github
     assert (github.token, github.webhook_secret, github.app_id, github.app_private_key) == (
         TOKEN, "whsec", "123456", key)
-    assert not github.app_only
+    assert github.app_key == key.read_text() and not github.uses_app  # a token wins over the App
 
 
 @pytest.mark.parametrize(("env", "said"), [
@@ -213,16 +213,38 @@ def test_a_repo_on_github_without_a_token_is_refused_at_start(tmp_path: Path) ->
     assert config.repo("payments").on_github and settings.github.token == TOKEN
 
 
-def test_a_github_app_without_a_token_is_said_to_be_unsupported_yet(tmp_path: Path) -> None:
-    key = tmp_path / "app.pem"
-    key.write_text("key")
+def test_a_github_app_alone_is_enough_to_start(tmp_path: Path) -> None:
+    key = write_key(tmp_path / "app.pem")
     env = {**GOOD_ENV, "HOTFIX_CONFIG": str(write(tmp_path, ON_GITHUB)), "GITHUB_APP_ID": "42",
            "GITHUB_APP_PRIVATE_KEY": str(key)}
 
-    with pytest.raises(ConfigError) as problem:
-        load_environment(env)
+    settings, config = load_environment(env)
 
-    assert "GitHub App authentication is not supported yet; set GITHUB_TOKEN" in one_line(problem.value)
+    assert config.repo("payments").on_github and settings.github.uses_app and settings.github.app_id == "42"
+
+
+@pytest.mark.parametrize("written", [
+    "MIIEsecret0not0a0pem0file",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEsecret0broken\n-----END RSA PRIVATE KEY-----\n",
+    "-----BEGIN PUBLIC KEY-----\nMIIEsecret0public\n-----END PUBLIC KEY-----\n",
+], ids=["not PEM", "broken PEM", "public key"])
+def test_a_key_file_that_is_not_a_pem_private_key_is_refused_at_start_without_echoing_it(
+        tmp_path: Path, written: str) -> None:
+    key = tmp_path / "app.pem"
+    key.write_text(written)
+
+    problem = settings_problem({**GOOD_ENV, "GITHUB_APP_ID": "42", "GITHUB_APP_PRIVATE_KEY": str(key)})
+
+    assert problem.startswith(f"GITHUB_APP_PRIVATE_KEY: {key} is not a PEM private key of a GitHub App; download "
+                              "one from the App's settings (Private keys, Generate a private key)")
+    assert "MIIE" not in problem
+
+
+def test_the_settings_never_show_the_apps_key(tmp_path: Path) -> None:
+    key = write_key(tmp_path / "app.pem")
+    github = Settings.from_env({**GOOD_ENV, "GITHUB_APP_ID": "42", "GITHUB_APP_PRIVATE_KEY": str(key)}).github
+
+    assert github.app_key is not None and "PRIVATE KEY" not in repr(github) and "PRIVATE KEY" not in str(github)
 
 
 def test_without_a_repo_on_github_no_github_setting_is_needed(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.standins.github import DEFAULT_TOKEN
+from bot.standins.github_account import APP_PERMISSIONS
+from tests.codehost.app_keys import write_key
 from tests.support.fake_github import FakeGitHub
 from tests.support.fake_slack import FakeSlack
 from tests.support.gitrepos import Remote
@@ -16,6 +18,7 @@ from tests.test_doctor import diagnose, failures, healthy  # noqa: F401  (health
 GITHUB_KEYS = 'merge_back = ["main", "develop"]\ngithub = "acme/payments"\nrequired_checks = ["build"]\n'
 PEOPLE = '\n[people]\nUREV1 = "rita-gh"\n'
 WHERE = "GitHub acme/payments (repo payments)"
+INSTALLATION_TOKEN = "apps/create-installation-access-token"
 
 
 @pytest.fixture
@@ -104,7 +107,8 @@ def test_no_token_is_one_failure_saying_to_set_it(on_github: dict[str, str], sla
     assert failures(lines) == [
         "✗ GitHub: [[repos]] payments names the GitHub repository acme/payments: set GITHUB_TOKEN to a fine-grained "
         "token (or an installation token) with read access to metadata, checks and commit statuses and read and "
-        "write access to pull requests and contents."]
+        "write access to pull requests and contents, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY for a GitHub App "
+        "installed on it."]
     assert not github.requests
 
 
@@ -139,20 +143,72 @@ def test_each_repo_on_github_gets_its_own_line(on_github: dict[str, str], slack:
     assert per_repo == [f"✓ {WHERE}", "✗ GitHub acme/ledger (repo ledger)"]
 
 
-def test_a_github_app_without_a_token_is_said_to_be_unsupported_yet(on_github: dict[str, str], slack: FakeSlack,
-                                                                    tmp_path: Path) -> None:
-    key = tmp_path / "app.pem"
-    key.write_text("key")
-    app = {"GITHUB_APP_ID": "42", "GITHUB_APP_PRIVATE_KEY": str(key)}
+@pytest.fixture
+def app(on_github: dict[str, str], github: FakeGitHub, tmp_path: Path) -> dict[str, str]:
+    """The App of the stand-in GitHub instead of a token."""
+    key = write_key(tmp_path / "app.pem")
+    environ = {k: v for k, v in on_github.items() if k != "GITHUB_TOKEN"}
+    return {**environ, "GITHUB_APP_ID": str(github.app_id), "GITHUB_APP_PRIVATE_KEY": str(key)}
 
-    code, lines = diagnose({**{k: v for k, v in on_github.items() if k != "GITHUB_TOKEN"}, **app})
-    with_token = diagnose({**on_github, **app})[1]
+
+def test_a_github_app_installed_with_every_permission_passes(app: dict[str, str], slack: FakeSlack,
+                                                             github: FakeGitHub) -> None:
+    code, lines = diagnose(app)
+
+    assert code == 0, "\n".join(lines)
+    assert github_lines(lines) == [
+        f"✓ GitHub at {github.url}: GitHub App 1 (no GITHUB_TOKEN); 1 of 2 reviewers have a GitHub login in [people]",
+        f"✓ {WHERE}: reads the repository, pull requests, checks and statuses; writes pull requests and contents (the "
+        "installation's permissions)"]
+    assert github.requests_to("apps/get-repo-installation") and github.requests_to("repos/get")
+    assert all(exchange.method == "GET" for exchange in github.requests if exchange.operation != INSTALLATION_TOKEN)
+
+
+def test_an_installation_without_a_permission_names_it_with_what_to_grant(
+        app: dict[str, str], slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(APP_PERMISSIONS, "statuses")  # an App not granted a permission has no key for it
+    monkeypatch.setitem(APP_PERMISSIONS, "pull_requests", "read")
+
+    code, lines = diagnose(app)
+
+    assert code == 1
+    assert failures(lines) == [
+        f"✗ {WHERE}: the App lacks pull_requests: write, statuses: read → give the App pull_requests: write, "
+        "statuses: read (its settings, Permissions & events), then accept the new permissions on its installation "
+        "for acme"]
+
+
+def test_a_repo_the_app_is_not_installed_on_says_to_install_it(app: dict[str, str], slack: FakeSlack) -> None:
+    config = Path(app["HOTFIX_CONFIG"])
+    config.write_text(config.read_text().replace('"acme/payments"', '"acme/elsewhere"'))
+
+    code, lines = diagnose(app)
+
+    assert code == 1
+    assert failures(lines) == [
+        "✗ GitHub acme/elsewhere (repo payments): the App is not installed there → install the App on "
+        "acme/elsewhere (the App's settings, Install App), or add the repository to its installation"]
+
+
+def test_a_wrong_app_id_is_one_failure_that_says_what_to_check(app: dict[str, str], slack: FakeSlack,
+                                                                github: FakeGitHub) -> None:
+    code, lines = diagnose({**app, "GITHUB_APP_ID": "999"})
 
     assert code == 1
     [failure] = failures(lines)
-    assert "GitHub App authentication is not supported yet; set GITHUB_TOKEN" in failure
-    assert any(line.endswith("GITHUB_APP_ID is not used (App authentication is not supported yet)")
-               for line in with_token)
+    assert failure.startswith(f"✗ GitHub at {github.url}: GitHub refused the App's credentials (401): GITHUB_APP_ID "
+                              "is not the ID of the App whose private key GITHUB_APP_PRIVATE_KEY holds")
+    assert failure.endswith("→ check GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY (the App's settings: App ID, Private "
+                            "keys)")
+    assert "PRIVATE KEY-----" not in "\n".join(lines)
+    assert github.take_problems()  # the stand-in saw the JWT of another App
+
+
+def test_a_token_wins_over_an_app(app: dict[str, str], slack: FakeSlack) -> None:
+    code, lines = diagnose({**app, "GITHUB_TOKEN": DEFAULT_TOKEN})
+
+    assert code == 0
+    assert any(line.endswith("GITHUB_APP_ID is not used (GITHUB_TOKEN wins)") for line in lines)
 
 
 def test_a_broken_github_setting_is_an_environment_failure_and_github_is_not_checked(

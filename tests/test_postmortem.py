@@ -4,12 +4,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.domain import postmortem
+from bot.domain.github_ci import CI_KINDS, DEPLOY_CHECK_KINDS
+from bot.domain.hotfix import BOT, Event, EventKind, Hotfix, Stage
+from bot.domain.policy import TimeTargets
 from bot.service.clock import ManualClock
+from bot.slack import postmortem_reply
+from tests.domain.github_builders import HEAD, NEW, PR_URL, later, pr_opened
+from tests.domain.github_builders import hotfix as github_hotfix
+from tests.support.block_kit_limits import blocks_problems
 from tests.support.config import CONFIG
 from tests.support.driver import Driver, Posted, message_text
 from tests.support.gitrepos import Remote
@@ -148,3 +158,127 @@ def test_a_long_post_mortem_stays_within_slack_s_limits_in_several_sections(driv
     assert all(len(text) <= 3000 for text in sections)  # and the fake Slack checked every limit
     assert [t.split("\n")[0] for t in sections].count("*What happened* (continued)") == 1
     assert "Carts abandoned." in message_text(reply)
+
+
+# --- a hotfix on GitHub: the draft's GitHub section, and a line or two in the thread ------------------------------
+DEVELOP_PR = "https://github.example.com/acme/payments/pull/13"
+GITHUB_KINDS = (*CI_KINDS, *DEPLOY_CHECK_KINDS, EventKind.PULL_REQUEST_OPENED, EventKind.MERGE_BACK_PR_OPENED)
+OVERRIDE_REASON = "CI is down <!channel> *all day*, see [status](https://evil.example)"
+
+
+def github_event(kind: EventKind, minute: float, actor: str = BOT, **detail: Any) -> Event:
+    return Event(kind, actor, later(minute), detail)
+
+
+def github_trail(*, ci: tuple[Event, ...] | None = None) -> list[Event]:
+    """Declared at 12:00; the pull request opened at 12:05, CI 12:06-12:14, approved 12:25, tagged 12:30, deploy
+    checks 12:31-12:36, main merged 12:50, develop through its own pull request 12:51-12:58, closed 13:00."""
+    ci_events = ci if ci is not None else (
+        github_event(EventKind.CI_WAITING, 6, commit=HEAD, missing=()),
+        github_event(EventKind.CI_PENDING, 7, commit=HEAD, checks=(), failing=(), running=(), missing=()),
+        github_event(EventKind.CI_PASSED, 14, commit=HEAD, checks=(), failing=(), running=(), missing=()))
+    return [
+        github_event(EventKind.DECLARED, 0, "UDEV", issue_id="PROD-501", severity="HIGH"),
+        replace(pr_opened(), at=later(5)),
+        *ci_events,
+        github_event(EventKind.REVIEW_APPROVED, 25, "UREV1", role="reviewer", commit=HEAD),
+        github_event(EventKind.DEPLOY_STARTED, 30, "ULEAD"),
+        github_event(EventKind.TAGGED, 30, tag="v1.4.1"),
+        github_event(EventKind.DEPLOY_CHECKS_STARTED, 31, tag="v1.4.1", commit=HEAD, checks=()),
+        github_event(EventKind.DEPLOY_CHECKS_PASSED, 36, tag="v1.4.1", commit=HEAD, checks=()),
+        github_event(EventKind.STABLE, 45, "UDEV"),
+        github_event(EventKind.MERGED_BACK, 50, target="main", commit=HEAD, how="by the bot"),
+        github_event(EventKind.MERGE_BACK_PR_OPENED, 51, target="develop", number=13, url=DEVELOP_PR, head=HEAD),
+        github_event(EventKind.MERGED_BACK, 58, target="develop", commit=NEW, how="by the bot"),
+        github_event(EventKind.CLOSED, 60, "UDEV"),
+    ]
+
+
+def on_github(**changes: Any) -> Hotfix:
+    return github_hotfix(Stage.CLOSED, tag="v1.4.1", previous_tag="v1.4.0", merge_targets=("main", "develop"),
+                         merged_into=("main", "develop"), **changes)
+
+
+def slack_post_mortem(hotfix: Hotfix, events: list[Event], private: bool = False) -> str:
+    message = postmortem_reply.closed(events[-1], hotfix, events, TimeTargets(), private)
+    posted = message.as_kwargs()
+    assert blocks_problems(posted["blocks"], limit=50) == []
+    return "\n".join(block["text"]["text"] for block in posted["blocks"])
+
+
+def test_the_draft_lists_the_pull_requests_with_links_and_when_review_ci_and_deploy_checks_ran() -> None:
+    markdown = postmortem.to_markdown(on_github(), github_trail(), TimeTargets())
+
+    section = markdown.split("\n## GitHub\n\n", 1)[1].split("\n\n## ", 1)[0].splitlines()
+    assert section == [
+        f"- Pull request [#12]({PR_URL}) into `main`: opened 2026-12-01 12:05:00 UTC, merged at "
+        "2026-12-01 12:50:00 UTC, 45m after it opened",
+        f"- Pull request [#13]({DEVELOP_PR}) into `develop`: opened 2026-12-01 12:51:00 UTC, merged at "
+        "2026-12-01 12:58:00 UTC, 7m after it opened",
+        "- Review: started 2026-12-01 12:05:00 UTC, ended 2026-12-01 12:25:00 UTC (approved): 20m",
+        "- CI: started 2026-12-01 12:06:00 UTC, ended 2026-12-01 12:14:00 UTC (passed): 8m",
+        "- Deploy checks (started by the tag): started 2026-12-01 12:31:00 UTC, ended 2026-12-01 12:36:00 UTC "
+        "(passed): 5m",
+    ]
+    assert markdown.index("## Steps against their targets") < markdown.index("## GitHub") < markdown.index(
+        "## Timeline")
+
+
+def test_the_thread_gets_the_github_part_in_a_line_with_links_that_slack_renders() -> None:
+    text = slack_post_mortem(on_github(), github_trail())
+
+    assert (f"*GitHub*\n• Pull requests: <{PR_URL}|#12> into `main` (merged), <{DEVELOP_PR}|#13> into `develop` "
+            "(merged). Review 20m; CI 8m (passed); deploy checks 5m (passed).") in text
+    assert "Deploy checks (started by the tag)" not in text  # the full section is for the Markdown draft
+
+
+def test_a_ci_override_names_who_on_which_commit_and_why_without_pinging_or_linking() -> None:
+    overridden = (github_event(EventKind.CI_WAITING, 6, commit=HEAD, missing=()),
+                  github_event(EventKind.CI_MISSING, 16, commit=HEAD, waited="10m"),
+                  github_event(EventKind.CI_OVERRIDDEN, 28, "ULEAD", commit=HEAD, reason=OVERRIDE_REASON))
+    events = github_trail(ci=overridden)
+
+    markdown = postmortem.to_markdown(on_github(), events, TimeTargets())
+    assert "- CI: started 2026-12-01 12:06:00 UTC, ended 2026-12-01 12:28:00 UTC (overridden): 22m" in markdown
+    assert ("- CI overridden by @ULEAD on `bbbbbbbbbb` at 2026-12-01 12:28:00 UTC: “CI is down \\<\\!channel\\> "
+            "\\*all day\\*, see \\[status\\]\\(https\\://evil.example\\)”") in markdown
+    text = slack_post_mortem(on_github(), events)
+    assert "CI 22m (overridden)" in text
+    assert ("• CI overridden by <@ULEAD> on `bbbbbbbbbb` at 2026-12-01 12:28:00 UTC: “CI is down &lt;!channel&gt; "
+            "*all day*, see [status](https://evil.example)”") in text
+    assert "<!channel>" not in text and "<https://evil" not in text
+
+
+def test_an_unfinished_review_and_a_pull_request_that_is_no_link_are_said_as_they_are() -> None:
+    forged = "https://github.example.com/acme/payments/pull/12) [click](https://evil.example"
+    events = [github_event(EventKind.DECLARED, 0, "UDEV", issue_id="PROD-501", severity="HIGH"),
+              github_event(EventKind.PULL_REQUEST_OPENED, 5, number=12, url=forged, head=HEAD, target="main`x",
+                           how="opened"),
+              github_event(EventKind.CI_WAITING, 6, commit=HEAD, missing=()),
+              github_event(EventKind.CLOSED, 60, "UDEV", reason="Fixed by a config change instead")]
+    hotfix = github_hotfix(Stage.CLOSED)
+
+    markdown = postmortem.to_markdown(hotfix, events, TimeTargets())
+    assert "- Pull request #12 into `mainˋx`: opened 2026-12-01 12:05:00 UTC, not merged" in markdown
+    assert "- Review: started 2026-12-01 12:05:00 UTC, not ended" in markdown
+    assert "- CI: started 2026-12-01 12:06:00 UTC, not ended" in markdown
+    assert "- Deploy checks (started by the tag): none reported" in markdown
+    assert "](" not in markdown
+    text = slack_post_mortem(hotfix, events)
+    assert "• Pull requests: #12 into `mainˋx` (not merged). Review not ended; CI not ended." in text
+    assert "evil" not in text
+
+
+def test_a_security_hotfix_on_github_shows_its_pull_requests_but_no_title_in_the_public_thread() -> None:
+    hotfix = on_github(security=True, title="SQL injection in search")
+
+    text = slack_post_mortem(hotfix, github_trail(), private=False)
+    assert "*Post-mortem draft: HF-7 Security hotfix*" in text and "SQL injection" not in text
+    assert f"<{PR_URL}|#12> into `main` (merged)" in text
+
+
+def test_a_plain_git_hotfix_has_no_github_section() -> None:
+    events = [e for e in github_trail() if e.kind not in GITHUB_KINDS]
+
+    assert "GitHub" not in postmortem.to_markdown(on_github(), events, TimeTargets())
+    assert "GitHub" not in slack_post_mortem(on_github(), events)

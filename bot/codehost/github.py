@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.codehost.github_access import repo_access
+from bot.codehost.github_app import GitHubApp
 from bot.codehost.github_client import DEFAULT_API_URL, GitHubClient
 from bot.codehost.github_parse import check_run, commit_status, merge_refusal, pull_request, review
 from bot.codehost.port import CodeHostRefused, MergeRefused
@@ -25,22 +27,32 @@ def owner_and_name(repo: str) -> tuple[str, str]:
 
 
 class GitHubCodeHost:
-    def __init__(self, client: GitHubClient) -> None:
-        self._client = client
-        self._rest = client.api.rest
+    def __init__(self, clients: GitHubClient | GitHubApp) -> None:
+        """`clients`: a token's client, or a GitHub App whose installation on each repo has its own."""
+        self._clients = clients
         self._labels: set[tuple[str, str]] = set()  # (repo, lower-case name) known to exist
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ, api_url: str | None = None,
                          **options: Any) -> GitHubCodeHost:
-        """GITHUB_TOKEN authenticates; GITHUB_API_URL (else `api_url`, else github.com) says where GitHub
-        is."""
+        """GITHUB_TOKEN authenticates, else the App of GITHUB_APP_ID with the key in the file at
+        GITHUB_APP_PRIVATE_KEY; GITHUB_API_URL (else `api_url`, else github.com) says where GitHub is."""
         token = environ.get("GITHUB_TOKEN", "").strip()
-        if not token:
-            raise ValueError("GITHUB_TOKEN is not set: a fine-grained token (or an installation token) with "
-                             "pull requests and contents write, checks and statuses read")
+        app_id, key_file = environ.get("GITHUB_APP_ID", "").strip(), environ.get("GITHUB_APP_PRIVATE_KEY", "")
         url = environ.get("GITHUB_API_URL") or api_url or DEFAULT_API_URL
-        return cls(GitHubClient(token, url, **options))
+        if token:
+            return cls(GitHubClient(token, url, **options))
+        if app_id and key_file.strip():
+            return cls(GitHubApp(app_id, Path(key_file.strip()).read_text(encoding="ascii"), url, **options))
+        raise ValueError("GITHUB_TOKEN is not set: a fine-grained token (or an installation token) with "
+                         "pull requests and contents write, checks and statuses read; or set GITHUB_APP_ID and "
+                         "GITHUB_APP_PRIVATE_KEY for a GitHub App")
+
+    def _for(self, repo: str) -> GitHubClient:
+        return self._clients.for_repo(repo)
+
+    def _rest(self, repo: str) -> Any:
+        return self._clients.for_repo(repo).api.rest
 
     # Pull requests
     def open_or_adopt_pull_request(
@@ -63,7 +75,7 @@ class GitHubCodeHost:
         """The open pull request from `head` into `base`, else one that merged it; one closed without merging
         was given up, and is not reopened."""
         owner, name = owner_and_name(repo)
-        response = self._client.call(lambda: self._rest.pulls.list(
+        response = self._for(repo).call(lambda: self._rest(repo).pulls.list(
             owner, name, head=f"{owner}:{head}", base=base, state="all", per_page=100), PULLS_READ)
         pulls = response.json()
         return next((p for p in pulls if p["state"] == "open"), None) or next(
@@ -72,7 +84,7 @@ class GitHubCodeHost:
     def _create_pull(self, repo: str, head: str, base: str, title: str, body: str) -> dict[str, Any]:
         owner, name = owner_and_name(repo)
         try:
-            return self._client.call(lambda: self._rest.pulls.create(
+            return self._for(repo).call(lambda: self._rest(repo).pulls.create(
                 owner, name, head=head, base=base, title=title, body=body), PULLS_WRITE).json()
         except CodeHostRefused as refused:
             # Someone opened it between our look and our create: adopt theirs.
@@ -85,7 +97,7 @@ class GitHubCodeHost:
         missing = [label for label in labels if label.lower() not in present]
         if missing:
             owner, name = owner_and_name(repo)
-            self._client.call(lambda: self._rest.issues.add_labels(owner, name, number, labels=missing),
+            self._for(repo).call(lambda: self._rest(repo).issues.add_labels(owner, name, number, labels=missing),
                               PULLS_WRITE)
 
     def _request_reviews(self, repo: str, number: int, reviewers: Sequence[str],
@@ -96,21 +108,21 @@ class GitHubCodeHost:
         wanted = [login for login in dict.fromkeys(reviewers) if login.lower() not in skipped]
         if wanted:
             owner, name = owner_and_name(repo)
-            request = self._rest.pulls.request_reviewers
-            self._client.call(lambda: request(owner, name, number, reviewers=wanted), PULLS_WRITE)
+            request = self._rest(repo).pulls.request_reviewers
+            self._for(repo).call(lambda: request(owner, name, number, reviewers=wanted), PULLS_WRITE)
 
     def pull_request(self, repo: str, number: int) -> PullRequest:
         owner, name = owner_and_name(repo)
-        return self._client.conditional(
+        return self._for(repo).conditional(
             f"pull {repo}#{number}",
-            lambda headers: self._rest.pulls.get(owner, name, number, headers=headers),
+            lambda headers: self._rest(repo).pulls.get(owner, name, number, headers=headers),
             lambda response: pull_request(response.json()), PULLS_READ)
 
     def reviews(self, repo: str, number: int) -> tuple[Review, ...]:
         owner, name = owner_and_name(repo)
-        found = self._client.paged(
+        found = self._for(repo).paged(
             f"reviews {repo}#{number}",
-            lambda page, headers: self._rest.pulls.list_reviews(
+            lambda page, headers: self._rest(repo).pulls.list_reviews(
                 owner, name, number, per_page=100, page=page, headers=headers),
             lambda response: [review(raw) for raw in response.json() if raw.get("user")], PULLS_READ)
         return tuple(found)
@@ -118,23 +130,23 @@ class GitHubCodeHost:
     # CI
     def checks(self, repo: str, sha: str) -> tuple[Check, ...]:
         owner, name = owner_and_name(repo)
-        runs = self._client.paged(
+        runs = self._for(repo).paged(
             f"check-runs {repo}@{sha}",
-            lambda page, headers: self._rest.checks.list_for_ref(
+            lambda page, headers: self._rest(repo).checks.list_for_ref(
                 owner, name, sha, filter_="latest", per_page=100, page=page, headers=headers),
             lambda response: [check_run(raw) for raw in response.json()["check_runs"]], "checks=read")
-        statuses = self._client.paged(
+        statuses = self._for(repo).paged(
             f"status {repo}@{sha}",
-            lambda page, headers: self._rest.repos.get_combined_status_for_ref(
+            lambda page, headers: self._rest(repo).repos.get_combined_status_for_ref(
                 owner, name, sha, per_page=100, page=page, headers=headers),
             lambda response: [commit_status(raw) for raw in response.json()["statuses"]], "statuses=read")
         return (*runs, *statuses)
 
     def commit_authors(self, repo: str, base: str, head: str) -> tuple[str, ...]:
         owner, name = owner_and_name(repo)
-        commits = self._client.paged(
+        commits = self._for(repo).paged(
             f"compare {repo} {base}...{head}",
-            lambda page, headers: self._rest.repos.compare_commits(
+            lambda page, headers: self._rest(repo).repos.compare_commits(
                 owner, name, f"{base}...{head}", per_page=100, page=page, headers=headers),
             lambda response: response.json()["commits"], CONTENTS_READ)
         people = (commit.get(role) or {} for commit in commits for role in ("author", "committer"))
@@ -154,7 +166,7 @@ class GitHubCodeHost:
                                MergeRefusal.HEAD_MOVED)
         owner, name = owner_and_name(repo)
         try:
-            response = self._client.call(lambda: self._rest.pulls.merge(
+            response = self._for(repo).call(lambda: self._rest(repo).pulls.merge(
                 owner, name, number, sha=sha, merge_method=method), CONTENTS_WRITE)
         except CodeHostRefused as refused:
             if refused.status not in (405, 409):
@@ -167,7 +179,7 @@ class GitHubCodeHost:
 
     def _fresh_pull(self, repo: str, number: int) -> PullRequest:
         owner, name = owner_and_name(repo)
-        response = self._client.call(lambda: self._rest.pulls.get(owner, name, number), PULLS_READ)
+        response = self._for(repo).call(lambda: self._rest(repo).pulls.get(owner, name, number), PULLS_READ)
         return pull_request(response.json())
 
     # Labels and access
@@ -176,7 +188,7 @@ class GitHubCodeHost:
             return
         owner, repo_name = owner_and_name(repo)
         try:
-            self._client.call(lambda: self._rest.issues.create_label(
+            self._for(repo).call(lambda: self._rest(repo).issues.create_label(
                 owner, repo_name, name=name, color=color, description=description), "issues=write")
         except CodeHostRefused as refused:
             if refused.status != 422 or "already_exists" not in str(refused):
@@ -184,4 +196,4 @@ class GitHubCodeHost:
         self._labels.add((repo, name.lower()))
 
     def permissions(self, repo: str) -> RepoAccess:
-        return repo_access(self._client, *owner_and_name(repo))
+        return repo_access(self._clients, *owner_and_name(repo))

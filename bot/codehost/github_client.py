@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import httpx
 from githubkit import GitHub
+from githubkit.auth import BaseAuthStrategy
+from githubkit.cache import BaseCacheStrategy
 from githubkit.exception import RateLimitExceeded, RequestError, RequestFailed
 from githubkit.response import Response
 from githubkit.throttling import BaseThrottler
@@ -89,17 +91,42 @@ class ConditionalCache:
                 self._answers.popitem(last=False)
 
 
-class GitHubClient:
-    """One token on one GitHub (github.com or an Enterprise Server at `api_url`)."""
+@dataclass(frozen=True)
+class Credentials:
+    """How GitHub's refusals name the credentials a client calls with."""
 
-    def __init__(self, token: str, api_url: str = DEFAULT_API_URL, *, write_interval: float = WRITE_INTERVAL,
-                 timeout: float = 30.0, clock: Callable[[], float] = time.time) -> None:
+    refused: str  # what a 401 means
+    holder: str  # who lacks a permission on a 403: "the token", "the App"
+
+
+TOKEN = Credentials("GitHub refused the token (401 Bad credentials): GITHUB_TOKEN is wrong, expired or revoked",
+                    "the token")
+
+
+class GitHubClient:
+    """One token (or one App installation) on one GitHub (github.com or an Enterprise Server at `api_url`):
+    its own ETag cache, rate limit and write spacing."""
+
+    def __init__(self, token: str | BaseAuthStrategy, api_url: str = DEFAULT_API_URL, *,
+                 write_interval: float = WRITE_INTERVAL, timeout: float = 30.0,
+                 clock: Callable[[], float] = time.time, credentials: Credentials = TOKEN,
+                 cache_strategy: BaseCacheStrategy | None = None) -> None:
+        # cache_strategy keeps an App's JWT and installation tokens (githubkit renews them before they expire)
         self.api = GitHub(token, base_url=api_url, auto_retry=False, http_cache=False, timeout=timeout,
-                          throttler=SerialThrottler(write_interval), user_agent="hotfix-bot")
+                          throttler=SerialThrottler(write_interval), user_agent="hotfix-bot",
+                          cache_strategy=cache_strategy)
+        self.credentials = credentials
         self._clock = clock
         self._cache = ConditionalCache()
         self._paused_until = 0.0
         self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"GitHubClient({self.api.config.base_url}, {self.credentials.holder})"
+
+    def for_repo(self, repo: str) -> GitHubClient:
+        """A token calls every repository itself (a GitHub App has one client per installation)."""
+        return self
 
     def call(self, request: Callable[[], Response[T]], needs: str) -> Response[T]:
         """Make one request; `needs` is the permission it takes, named when GitHub refuses it."""
@@ -110,7 +137,7 @@ class GitHubClient:
             self._pause(limited.retry_after.total_seconds())
             raise CodeHostUnavailable(_rate_limited(limited), after=limited.retry_after) from limited
         except RequestFailed as failed:
-            error = _failure(failed.response, needs)
+            error = _failure(failed.response, needs, self.credentials)
             if isinstance(error, CodeHostUnavailable) and error.after is not None:
                 self._pause(error.after.total_seconds())
             raise error from failed
@@ -189,7 +216,8 @@ def _message(response: Response[Any]) -> str:
     return "; ".join(filter(None, [str(body.get("message", "")), *details])) or response.reason_phrase
 
 
-def _failure(response: Response[Any], needs: str) -> CodeHostUnavailable | CodeHostRefused:
+def _failure(response: Response[Any], needs: str,
+             credentials: Credentials = TOKEN) -> CodeHostUnavailable | CodeHostRefused:
     status, message = response.status_code, _message(response)
     if status >= 500:
         return CodeHostUnavailable(f"GitHub is failing ({status} {message})")
@@ -197,13 +225,13 @@ def _failure(response: Response[Any], needs: str) -> CodeHostUnavailable | CodeH
         # A secondary limit without retry-after: GitHub asks for at least a minute.
         return CodeHostUnavailable(f"GitHub's rate limit was reached ({message})", after=UNSPECIFIED_WAIT)
     if status == 401:
-        return CodeHostRefused("GitHub refused the token (401 Bad credentials): GITHUB_TOKEN is wrong, "
-                               "expired or revoked", status=status)
+        return CodeHostRefused(credentials.refused, status=status)
     if status == 403:
         permission = response.headers.get("x-accepted-github-permissions") or needs
-        return CodeHostRefused(f"GitHub refused (403 {message}): the token needs {permission}",
+        return CodeHostRefused(f"GitHub refused (403 {message}): {credentials.holder} needs {permission}",
                                status=status, permission=permission)
     if status == 404:
         return CodeHostRefused(f"GitHub answered 404 Not Found: the repository or object does not exist, or "
-                               f"the token cannot see it (it needs {needs})", status=status, permission=needs)
+                               f"{credentials.holder} cannot see it (it needs {needs})", status=status,
+                               permission=needs)
     return CodeHostRefused(f"GitHub refused ({status} {message})", status=status)

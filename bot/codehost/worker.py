@@ -14,6 +14,7 @@ from bot.codehost.port import CodeHost, CodeHostRefused, CodeHostUnavailable, Me
 from bot.domain.codehost import PullRequestState, review_verdict
 from bot.domain.failures import PRESS_RETRY, RETRYING
 from bot.domain.github_flow import HOTFIX_LABEL
+from bot.domain.github_merge import merge_branch
 from bot.domain.github_poll import GitHubReading
 from bot.domain.hotfix import EventKind, Hotfix
 from bot.domain.pull_request_text import (
@@ -89,20 +90,24 @@ class CodeHostWorker:
         self.code_host.record_pull_request_merged(job.hotfix, target=job.target, commit=pull.merged_sha or job.sha)
 
     def open_merge_back_pull_request(self, hotfix: Hotfix, repo: str, job: CodeHostJob) -> None:
+        branch = merge_branch(hotfix, job.target)
         pull = self.host.open_or_adopt_pull_request(
-            repo, hotfix.branch, job.target, merge_back_title(hotfix, job.target),
-            merge_back_body(hotfix, job.target), labels=[HOTFIX_LABEL])
+            repo, branch, job.target, merge_back_title(hotfix, job.target),
+            merge_back_body(hotfix, job.target, branch), labels=[HOTFIX_LABEL])
         if pull.state is PullRequestState.MERGED:  # merged before a restart: nothing left to open or merge
             self.reports.record_merged(job.hotfix, target=job.target, commit=pull.merged_sha or pull.head_sha)
             return
         self.code_host.record_merge_back_pull_request(job.hotfix, target=job.target, pull_request=pull.number,
-                                                      url=pull.url, head=pull.head_sha)
+                                                      url=pull.url, head=pull.head_sha, branch=branch)
 
     def run(self, job: CodeHostJob, attempt: int) -> None:
         """GitHub down or rate limited: tell the thread once, then retry when GitHub says. A refusal (a
         permission missing): tell the thread once, with what is missing; a poll keeps trying slowly, other
         steps wait for Retry."""
         hotfix = self.read.load(job.hotfix)
+        spec = self.rules().repos.get(hotfix.repo)
+        if job.step == POLL and (spec is None or spec.github is None):
+            return  # the repo left GitHub (hotfix.toml changed): nothing to read; other steps say so below
         try:
             self._steps[job.step](hotfix, self._spec(hotfix).github or "", job)
         except CodeHostUnavailable as down:
@@ -137,7 +142,6 @@ class NotOnGitHub(CodeHostRefused):
 
 
 def refusal_words(refused: CodeHostRefused, polling: bool) -> str:
-    then = "the bot reads it again every few minutes" if polling else "then press Retry"
-    if refused.permission:
-        return f"GitHub refused: {refused}. The token needs {refused.permission}; fix that, {then}."
-    return f"GitHub refused: {refused}. Fix that, {then}."
+    """The adapter's words already say who needs which permission (a token or the App)."""
+    then = "the bot tries again every few minutes" if polling else "then press Retry"
+    return f"{str(refused).rstrip('.')}. Fix that, {then}."

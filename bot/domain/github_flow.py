@@ -38,6 +38,7 @@ class PullRequestRef:
     url: str
     target: str  # the base branch
     head: str  # the head commit when it was recorded
+    branch: str = ""  # the head branch; "" when recorded without it (the hotfix's own, or before merge branches)
 
 
 def record_review_request(hotfix: Hotfix, *, change: ReviewChange, policy: Policy, now: datetime) -> Outcome:
@@ -70,7 +71,8 @@ def hotfix_pull_request(events: Sequence[Event]) -> PullRequestRef | None:
 
 def pull_request_ref(event: Event) -> PullRequestRef:
     detail = event.detail
-    return PullRequestRef(int(detail["number"]), str(detail["url"]), str(detail["target"]), str(detail["head"]))
+    return PullRequestRef(int(detail["number"]), str(detail["url"]), str(detail["target"]), str(detail["head"]),
+                          str(detail.get("branch", "")))
 
 
 def record_code_review(hotfix: Hotfix, events: Sequence[Event], *, verdict: ReviewVerdict, head: str,

@@ -14,7 +14,8 @@ from bot.domain import procedure
 from bot.domain.codehost import MergeRefusal, PullRequest, PullRequestState
 from bot.domain.github_flow import PullRequestRef, hotfix_pull_request, pull_request_ref
 from bot.domain.hotfix import (
-    BOT, Effect, Event, EventKind, Hotfix, MergeBack, MergePullRequest, OpenMergeBackPullRequest, Stage, TagRelease,
+    BOT, Effect, Event, EventKind, Hotfix, MergeBack, MergePullRequest, OpenMergeBackPullRequest, PushMergeBranch,
+    Stage, TagRelease,
 )
 from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy
 from bot.domain.transitions import Outcome
@@ -22,7 +23,8 @@ from bot.domain.transitions import Outcome
 
 def through_pull_requests(outcome: Outcome, events: Sequence[Event]) -> Outcome:
     """A move that merges back on plain git (Stable, ending monitoring early, a retry), on GitHub: each target
-    left gets its pull request merged, or opened first."""
+    left gets its pull request merged, or opened first: main the hotfix's own, any other target one from a merge
+    branch (`merge_branch`) pushed first."""
     if MergeBack() not in outcome.effects:
         return outcome
     hotfix = outcome.hotfix
@@ -31,7 +33,7 @@ def through_pull_requests(outcome: Outcome, events: Sequence[Event]) -> Outcome:
     for target in hotfix.targets_left:
         pull = pulls.get(target)
         if pull is None:
-            merges.append(OpenMergeBackPullRequest(target))
+            merges.append(PushMergeBranch(target))
         else:
             merges.append(MergePullRequest(target, pull.number, _sha_to_merge(hotfix, pull, events)))
     effects = tuple(e for e in outcome.effects if e != MergeBack())
@@ -62,21 +64,36 @@ def _sha_to_merge(hotfix: Hotfix, pull: PullRequestRef, events: Sequence[Event],
 
 
 def _from_hotfix_branch(hotfix: Hotfix, pull: PullRequestRef, events: Sequence[Event]) -> bool:
-    return pull == hotfix_pull_request(events) or pull.head == hotfix.approved_commit
+    if pull.branch:
+        return pull.branch == hotfix.branch
+    return pull == hotfix_pull_request(events) or pull.head == hotfix.approved_commit  # recorded before branches
+
+
+def merge_branch(hotfix: Hotfix, target: str) -> str:
+    """The branch the pull request into `target` comes from: people may push a conflict's resolution to it."""
+    return f"{hotfix.branch}-into-{target}"
+
+
+def record_merge_branch(hotfix: Hotfix, *, target: str) -> Outcome:
+    """The merge branch for `target` is pushed: its pull request is opened next."""
+    if hotfix.stage is not Stage.MERGING_BACK or target not in hotfix.targets_left:
+        return Outcome(hotfix)
+    return Outcome(hotfix, effects=(OpenMergeBackPullRequest(target),))
 
 
 def record_merge_back_pull_request(hotfix: Hotfix, events: Sequence[Event], *, target: str, number: int, url: str,
-                                   head: str, now: datetime) -> Outcome:
-    """The pull request into `target` is open (opened, or adopted): the thread links it, and the bot merges it."""
+                                   head: str, now: datetime, branch: str = "") -> Outcome:
+    """The pull request into `target` (from `branch`, at `head`) is open (opened, or adopted): the thread links
+    it, and the bot merges it."""
     if hotfix.stage is not Stage.MERGING_BACK or target not in hotfix.targets_left:
         return Outcome(hotfix)
     known = pull_requests_by_target(events).get(target)
     if known is not None and known.number == number:
         return Outcome(hotfix)  # a re-run of the job that opened it
-    detail = {"target": target, "number": number, "url": url, "head": head}
+    detail = {"target": target, "number": number, "url": url, "head": head, "branch": branch}
     event = Event(EventKind.MERGE_BACK_PR_OPENED, BOT, now, detail)
-    # The bot opens it from the hotfix branch: what was approved is merged; a push since makes GitHub refuse.
-    return Outcome(hotfix, (event,), (MergePullRequest(target, number, hotfix.approved_commit or head),))
+    ref = PullRequestRef(number, url, target, head, branch)
+    return Outcome(hotfix, (event,), (MergePullRequest(target, number, _sha_to_merge(hotfix, ref, events, head)),))
 
 
 def record_merge_refused(hotfix: Hotfix, events: Sequence[Event], *, target: str, number: int, sha: str,
@@ -90,8 +107,9 @@ def record_merge_refused(hotfix: Hotfix, events: Sequence[Event], *, target: str
     said = last is not None and last.detail["reason"] == reason.value and last.detail["sha"] == sha
     if said and not deploying:  # deploying, each refusal answers someone's Retry
         return Outcome(hotfix)
+    ref = pull_requests_by_target(events).get(target)
     detail = {"target": target, "number": number, "sha": sha, "reason": reason.value, "message": message,
-              "users": who_can_act(hotfix, reason, policy)}
+              "users": who_can_act(hotfix, reason, policy), "branch": ref.branch if ref else ""}
     return Outcome(hotfix, (Event(EventKind.MERGE_REFUSED, BOT, now, detail),))
 
 

@@ -205,6 +205,15 @@ class MergeBack:
 
 
 @dataclass(frozen=True)
+class PushMergeBranch:
+    """Git worker (GitHub): push a branch of its own at the approved commit for the pull request into `target`,
+    so that resolving a conflict there (GitHub's Resolve conflicts commits to the head branch) never moves the
+    hotfix branch, and so never what main gets."""
+
+    target: str
+
+
+@dataclass(frozen=True)
 class VerifyMerged:
     """Git worker: check which targets contain the fix; with `remind`, name the ones that don't."""
 
@@ -221,7 +230,7 @@ class ProbeDeploy:
     """Deploy probe: ask the repository's health and version endpoints how production is doing."""
 
 
-GitEffect = Union[CutBranch, SummarizeDiff, TagRelease, MergeBack, VerifyMerged, DeleteBranch]
+GitEffect = Union[CutBranch, SummarizeDiff, TagRelease, MergeBack, VerifyMerged, DeleteBranch, PushMergeBranch]
 
 
 @dataclass(frozen=True)

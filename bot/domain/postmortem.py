@@ -12,6 +12,7 @@ from bot.domain.durations import format_duration
 from bot.domain.failures import describe as describe_failure
 from bot.domain.hotfix import Event, EventKind, Hotfix
 from bot.domain.policy import TimeTargets, role_label
+from bot.domain.postmortem_github import HEADING as GITHUB, github_lines
 from bot.domain.step_timing import StepTiming, step_timings
 from bot.domain.trail import last_at, last_before, last_event
 
@@ -34,6 +35,7 @@ class Style:
     person: Callable[[str], str]  # a Slack user ID
     text: Callable[[str], str]  # anything a person typed: shown as text, on one line
     code: Callable[[str], str]  # tags, branches, ranges
+    link: Callable[[str, str], str]  # (url, label): a pull request's page
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ def markdown_text(text: str) -> str:
     return _AUTOLINK.sub(lambda m: m.group(1).replace(":", "\\:").replace(".", "\\."), escaped)
 
 
-MARKDOWN = Style(person=lambda user: f"@{user}", text=markdown_text, code=lambda name: f"`{name}`")
+MARKDOWN = Style(person=lambda user: f"@{user}", text=markdown_text, code=lambda name: f"`{name.replace('`', 'ˋ')}`",
+                 link=lambda url, label: f"[{label}]({url})")
 
 
 def build(hotfix: Hotfix, events: Sequence[Event], times: TimeTargets, style: Style, *,
@@ -76,6 +79,7 @@ def build(hotfix: Hotfix, events: Sequence[Event], times: TimeTargets, style: St
         Section("What happened", tuple(_facts(hotfix, events, style, secret))),
         Section("Who decided", tuple(_decisions(hotfix, events, style))),
         Section("Steps against their targets", tuple(_timing_line(t) for t in step_timings(events, times))),
+        *((Section(GITHUB, on_github),) if (on_github := github_lines(events, style)) else ()),
         Section("Timeline", tuple(_timeline(events, style, secret))),
         *(Section(heading, hint=hint) for heading, hint in TO_FILL_IN),
     ))

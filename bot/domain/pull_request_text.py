@@ -57,13 +57,14 @@ def merge_back_title(hotfix: Hotfix, target: str) -> str:
     return f"HOTFIX {hotfix.key}: merge back into {plain(target)}"
 
 
-def merge_back_body(hotfix: Hotfix, target: str) -> str:
+def merge_back_body(hotfix: Hotfix, target: str, branch: str) -> str:
     """Says what the pull request is for and nothing of the fix itself: its own pull request into main has that."""
     shipped = f" (released as {code_span(hotfix.tag)})" if hotfix.tag else ""
     return (f"Merges hotfix {hotfix.key}{shipped} into {code_span(target)}, so the fix is not lost in the next "
             "release.\n\nOpened by hotfix-bot, which merges it with a merge commit as soon as GitHub allows. If "
             "GitHub refuses (a required review, a failing check, a conflict), the hotfix's Slack thread says why "
-            "and who can act.\n")
+            f"and who can act. A conflict is resolved on {code_span(branch)}, a branch of its own, so the hotfix "
+            "branch stays what was approved.\n")
 
 
 def pull_request_body(hotfix: Hotfix, files: Sequence[FileChange]) -> str:

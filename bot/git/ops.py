@@ -143,6 +143,22 @@ class GitOps:
                 mirror.fetch()
             raise PushRejected(ref, _gave_up(rejections))
 
+    def push_branch(self, spec: RepoSpec, branch: str, commit: str) -> str:
+        """Create `branch` at `commit` on the remote; one that exists already is kept as it is (people may have
+        pushed to it). Returns its head."""
+        ref = branch_ref(branch)
+        check_commit(commit)
+        with self._synced(spec) as mirror:
+            if existing := mirror.resolve(ref):
+                return existing
+            rejections = self._push(mirror, f"{commit}:{ref}")
+            if not rejections:
+                return commit
+            mirror.fetch()
+            if existing := mirror.resolve(ref):  # someone created it a moment ago
+                return existing
+            raise PushRejected(ref, first_culprit(rejections).reason)
+
     def branch_head(self, spec: RepoSpec, branch: str) -> str | None:
         ref = branch_ref(branch)
         with self._synced(spec) as mirror:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from bot.domain.failures import PRESS_RETRY, RETRYING
+from bot.domain.github_merge import merge_branch
 from bot.domain.hotfix import Hotfix
 from bot.domain.trail import deploy_attempts
 from bot.domain.repo import RepoSpec
@@ -32,6 +33,7 @@ class GitWorker:
         self._steps: dict[str, Callable[[Hotfix, GitJob], None]] = {
             "cut_branch": self.cut_branch, "summarize_diff": self.summarize_diff, "tag_release": self.tag_release,
             "merge_back": self.merge_back, "verify_merged": self.verify_merged, "delete_branch": self.delete_branch,
+            "push_merge_branch": self.push_merge_branch,
         }
 
     @property
@@ -86,14 +88,30 @@ class GitWorker:
         if missing and job.remind:
             self.reports.remind_merge_back(job.hotfix, missing=missing)
 
+    def push_merge_branch(self, hotfix: Hotfix, job: GitJob) -> None:
+        spec = self._spec(hotfix)
+        self.ops.push_branch(spec, merge_branch(hotfix, job.target), self._shipped(spec, hotfix))
+        self.reports.record_merge_branch(job.hotfix, target=job.target)
+
     def delete_branch(self, hotfix: Hotfix, job: GitJob) -> None:
         spec = self._spec(hotfix)
+        shipped = self._shipped(spec, hotfix)
+        if spec.on_github:
+            self._delete_merge_branches(spec, hotfix, shipped)
         try:
-            self.ops.delete_branch(spec, hotfix.branch, self._shipped(spec, hotfix))
+            self.ops.delete_branch(spec, hotfix.branch, shipped)
         except BranchMoved as moved:
             self.reports.record_branch_kept(job.hotfix, head=moved.head, commits=moved.commits)
             return
         self.reports.record_branch_deleted(job.hotfix)
+
+    def _delete_merge_branches(self, spec: RepoSpec, hotfix: Hotfix, shipped: str) -> None:
+        """Those still at the fix; one carrying a conflict's resolution is merged, and GitHub may delete it."""
+        for target in hotfix.merge_targets:
+            try:
+                self.ops.delete_branch(spec, merge_branch(hotfix, target), shipped)
+            except BranchMoved:
+                log.info("%s: keeping %s, which has commits of its own", hotfix.key, merge_branch(hotfix, target))
 
     def _shipped(self, spec: RepoSpec, hotfix: Hotfix) -> str:
         """The approved commit: what is tagged, merged back and checked for. A hotfix approved before the bot
@@ -139,7 +157,7 @@ class RepoNotConfigured(GitOpError):
         super().__init__(f"the repository {repo} is no longer in hotfix.toml; add it back under [[repos]].")
 
 
-_RETRIED_BY_A_PERSON = ("cut_branch", "tag_release", "merge_back")  # the steps Retry runs again (procedure.retry)
+_RETRIED_BY_A_PERSON = ("cut_branch", "tag_release", "merge_back", "push_merge_branch")  # the steps Retry runs again (procedure.retry)
 
 
 def release_message(hotfix: Hotfix) -> str:

@@ -38,9 +38,9 @@ class CodeHostReports:
             h, turn.events(h), reading=reading, rules=github_rules(turn.rules, h.repo), now=turn.now))
 
     def record_merge_back_pull_request(self, number: int, *, target: str, pull_request: int, url: str,
-                                       head: str) -> Hotfix:
+                                       head: str, branch: str) -> Hotfix:
         return self.moves.run(number, lambda h, turn: github_merge.record_merge_back_pull_request(
-            h, turn.events(h), target=target, number=pull_request, url=url, head=head, now=turn.now))
+            h, turn.events(h), target=target, number=pull_request, url=url, head=head, branch=branch, now=turn.now))
 
     def record_pull_request_merged(self, number: int, *, target: str, commit: str) -> Hotfix:
         return self.moves.run(number, lambda h, turn: github_merge.record_pull_request_merged(

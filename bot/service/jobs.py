@@ -7,13 +7,14 @@ from typing import ClassVar
 
 from bot.domain.hotfix import (
     CodeHostEffect, CutBranch, DeleteBranch, GitEffect, MergeBack, MergePullRequest, OpenMergeBackPullRequest,
-    OpenPullRequest, PollCodeHost, SummarizeDiff, TagRelease, VerifyMerged,
+    OpenPullRequest, PollCodeHost, PushMergeBranch, SummarizeDiff, TagRelease, VerifyMerged,
 )
 
 GIT, PROBE, TIMERS = "git", "probe", "timers"
 
 GIT_STEPS: dict[type, str] = {CutBranch: "cut_branch", SummarizeDiff: "summarize_diff", TagRelease: "tag_release",
-                              MergeBack: "merge_back", VerifyMerged: "verify_merged", DeleteBranch: "delete_branch"}
+                              MergeBack: "merge_back", VerifyMerged: "verify_merged", DeleteBranch: "delete_branch",
+                              PushMergeBranch: "push_merge_branch"}
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class GitJob:
     step: str  # one of GIT_STEPS' values
     remind: bool = False  # verify_merged: name the targets still missing the fix
     attempt: int = 0  # tag_release: which deploy attempt of the hotfix this tag is for
+    target: str = ""  # push_merge_branch: the branch the merge-back pull request goes into
     queue: ClassVar[str] = GIT
 
     @property
@@ -36,7 +38,8 @@ class GitJob:
     @classmethod
     def of(cls, hotfix: int, repo: str, effect: GitEffect, *, attempt: int = 0) -> GitJob:
         remind = isinstance(effect, VerifyMerged) and effect.remind
-        return cls(hotfix, repo, GIT_STEPS[type(effect)], remind=remind, attempt=attempt)
+        target = effect.target if isinstance(effect, PushMergeBranch) else ""
+        return cls(hotfix, repo, GIT_STEPS[type(effect)], remind=remind, attempt=attempt, target=target)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from functools import partial
 
 from bot.domain.hotfix import (
     CutBranch, DeleteBranch, Effect, Event, Hotfix, MergeBack, MergePullRequest, OpenMergeBackPullRequest,
-    OpenPullRequest, PollCodeHost, ProbeDeploy, SummarizeDiff, TagRelease, VerifyMerged,
+    OpenPullRequest, PollCodeHost, ProbeDeploy, PushMergeBranch, SummarizeDiff, TagRelease, VerifyMerged,
 )
 from bot.domain.completed_steps import completed_steps, ends_a_step
 from bot.domain.timers import CancelTimers, DelayTimer, StartTimer
@@ -109,7 +109,7 @@ class Moves:
                 # One tag marker per deploy attempt: a re-run finds its tag, a deploy after a rollback makes a new one.
                 attempt = deploy_attempts(unit.hotfixes.events(number))
                 unit.outbox.put([GitJob.of(number, hotfix.repo, effect, attempt=attempt)])
-            case CutBranch() | SummarizeDiff() | MergeBack() | VerifyMerged() | DeleteBranch():
+            case CutBranch() | SummarizeDiff() | MergeBack() | VerifyMerged() | DeleteBranch() | PushMergeBranch():
                 unit.outbox.put([GitJob.of(number, hotfix.repo, effect)])
             case PollCodeHost():
                 if not unit.outbox.queued(number, POLL):  # one read of GitHub answers every hint before it

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from bot.domain import deploy, github_flow, procedure, reminders, transitions
+from bot.domain import deploy, github_flow, github_merge, procedure, reminders, transitions
 from bot.domain.hotfix import Hotfix
 from bot.domain.review import Commit, ReviewChange
 from bot.domain.transitions import Outcome
@@ -40,6 +40,9 @@ class WorkerReports:
     def record_merged(self, number: int, *, target: str, commit: str, by_hand: bool = False) -> Hotfix:
         return self.moves.run(number, lambda h, turn: procedure.record_merged(
             h, target=target, commit=commit, by_hand=by_hand, now=turn.now))
+
+    def record_merge_branch(self, number: int, *, target: str) -> Hotfix:
+        return self.moves.run(number, lambda h, turn: github_merge.record_merge_branch(h, target=target))
 
     def record_conflict(self, number: int, *, target: str, files: Collection[str]) -> Hotfix:
         return self.moves.run(number, lambda h, turn: procedure.record_conflict(

@@ -5,15 +5,15 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import SectionBlock
 
-from bot.domain import postmortem
+from bot.domain import postmortem, postmortem_github
 from bot.domain.hotfix import Event, Hotfix
 from bot.domain.policy import TimeTargets
-from bot.slack.blocks import Message, escape, mention
+from bot.slack.blocks import Message, code, escape, mention
 
 SLACK_TEXT_MAX = 3000
 MESSAGE_BLOCKS_MAX = 50
-SLACK_STYLE = postmortem.Style(person=mention, text=lambda typed: escape(postmortem.one_line(typed)),
-                               code=lambda name: f"`{name}`")
+SLACK_STYLE = postmortem.Style(person=mention, text=lambda typed: escape(postmortem.one_line(typed)), code=code,
+                               link=lambda url, label: f"<{escape(url)}|{escape(label)}>")
 
 
 def closed(event: Event, hotfix: Hotfix, events: Sequence[Event], times: TimeTargets, private: bool) -> Message:
@@ -23,7 +23,10 @@ def closed(event: Event, hotfix: Hotfix, events: Sequence[Event], times: TimeTar
     document = postmortem.build(hotfix, events, times, SLACK_STYLE, reveal=private or not hotfix.security)
     texts = [head, f"*{document.title}*"]
     for section in document.sections:
-        if not section.hint:
+        if section.heading == postmortem_github.HEADING:  # in full in the Markdown; a line or two here
+            texts += _in_sections(f"*{section.heading}*", [f"• {line}" for line in
+                                                           postmortem_github.github_summary(events, SLACK_STYLE)])
+        elif not section.hint:
             texts += _in_sections(f"*{section.heading}*", [f"• {line}" for line in section.lines])
     to_fill = [f"• *{s.heading}*: {s.hint}" for s in document.sections if s.hint]
     texts += _in_sections("*To fill in* (in the Markdown)", to_fill)

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.codehost.webhooks import MAX_BODY_BYTES, Refusal, handle_delivery
+from bot.codehost.webhooks import BRANCH_FORBIDDEN, MAX_BODY_BYTES, MAX_BRANCH_LENGTH, Refusal, handle_delivery
 from bot.domain.codehost import Signal
 from tests.codehost.conftest import HOTFIX, REPO, open_fix, push_hotfix, push_more
 from tests.support.fake_github import FakeGitHub
@@ -272,7 +272,9 @@ def test_hostile_payload_fields_give_a_signal_or_a_refusal_never_an_exception(ev
     if isinstance(result, Signal) and result.worth_polling:
         assert result.repo == REPO and all(c == SHA for c in result.commits)
         assert all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in result.pull_requests)
-        assert set(result.branches) <= {HOTFIX, "main"}
+        # A mangled field may move another legal value (a SHA is a legal branch name) into a branch: a hint
+        # only; what matters is that every branch passed on is a well-formed name.
+        assert all(0 < len(b) <= MAX_BRANCH_LENGTH and not BRANCH_FORBIDDEN.search(b) for b in result.branches)
 
 
 @pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b"\xff\xfe not utf-8", b"1" * 10_000,

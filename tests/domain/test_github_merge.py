@@ -7,12 +7,13 @@ from bot.domain import procedure
 from bot.domain.codehost import MergeRefusal, PullRequest, PullRequestState
 from bot.domain.github_facts import CiOverride, PullRequestFact, Span, github_facts
 from bot.domain.github_merge import (
-    merge_before_tag, record_merge_back_pull_request, record_merge_refused, record_pull_request_merged,
+    merge_before_tag, merge_branch, record_merge_back_pull_request, record_merge_branch, record_merge_refused, record_pull_request_merged,
     record_pull_request_state, retry_refused_merges, through_pull_requests,
 )
 from bot.domain.github_poll import GitHubReading, GitHubRules, record_poll
 from bot.domain.hotfix import (
-    BOT, DeleteBranch, Event, EventKind, MergeBack, MergePullRequest, OpenMergeBackPullRequest, Stage, TagRelease,
+    BOT, DeleteBranch, Event, EventKind, MergeBack, MergePullRequest, OpenMergeBackPullRequest, PushMergeBranch, Stage,
+    TagRelease,
 )
 from bot.domain.transitions import Outcome
 from bot.domain.timers import CancelTimers, StartTimer, TimerKind
@@ -52,7 +53,7 @@ def test_stable_on_github_merges_the_hotfix_pull_request_and_opens_one_for_every
     outcome = through_pull_requests(stable, [pr_opened()])
 
     assert outcome.events == stable.events and outcome.hotfix == stable.hotfix
-    assert outcome.effects[:2] == (MergePullRequest("main", 12, HEAD), OpenMergeBackPullRequest("develop"))
+    assert outcome.effects[:2] == (MergePullRequest("main", 12, HEAD), PushMergeBranch("develop"))
     assert MergeBack() not in outcome.effects
     assert CancelTimers(procedure.MONITORING_TIMERS) in outcome.effects
     assert StartTimer(TimerKind.MERGE_BACK_DUE, timedelta(minutes=30)) in outcome.effects
@@ -73,23 +74,28 @@ def test_moves_that_do_not_merge_back_are_left_alone() -> None:
 
 
 def test_a_merge_back_pull_request_is_linked_once_and_merged() -> None:
+    branch = merge_branch(merging(), "develop")
     outcome = record_merge_back_pull_request(merging(), [pr_opened()], target="develop", number=13, url=DEV_URL,
-                                             head=HEAD, now=later(40))
+                                             head=HEAD, branch=branch, now=later(40))
 
     [event] = outcome.events
     assert (event.kind, dict(event.detail)) == (EventKind.MERGE_BACK_PR_OPENED, {
-        "target": "develop", "number": 13, "url": DEV_URL, "head": HEAD})
+        "target": "develop", "number": 13, "url": DEV_URL, "head": HEAD, "branch": branch})
     assert outcome.effects == (MergePullRequest("develop", 13, HEAD),)
     again = record_merge_back_pull_request(merging(), [pr_opened(), event], target="develop", number=13,
                                            url=DEV_URL, head=HEAD, now=later(41))
     assert again.events == () and again.effects == ()
 
 
-def test_a_merge_back_pull_request_merges_the_approved_commit_not_a_later_push() -> None:
-    outcome = record_merge_back_pull_request(merging(approved_commit=HEAD), [pr_opened()], target="develop",
-                                             number=13, url=DEV_URL, head=NEW, now=later(40))
+def test_the_merge_branch_is_pushed_then_its_pull_request_opened_and_a_resolution_pushed_to_it_merged() -> None:
+    branch = merge_branch(merging(), "develop")
+    assert branch == "hotfix/PROD-501-checkout-total-into-develop"
+    assert record_merge_branch(merging(), target="develop").effects == (OpenMergeBackPullRequest("develop"),)
 
-    assert outcome.effects == (MergePullRequest("develop", 13, HEAD),)
+    opened = record_merge_back_pull_request(merging(), [pr_opened()], target="develop", number=13, url=DEV_URL,
+                                            head=NEW, branch=branch, now=later(40))
+
+    assert opened.effects == (MergePullRequest("develop", 13, NEW),)  # a merge branch: its head, resolution and all
 
 
 def test_a_refused_merge_is_said_once_with_the_reason_and_who_can_act() -> None:

@@ -3,6 +3,7 @@ reviewer counts, CI must be green on that commit, a push after the approval need
 is not a second source of truth."""
 from __future__ import annotations
 
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -194,3 +195,78 @@ def test_merge_back_steps_queued_while_the_worker_is_down_run_once_when_it_is_ba
 
     assert remote.parents(remote.rev("develop"))[1] == head
     assert len(github.requests_to("pulls/merge")) == 2
+
+
+def test_a_conflicting_merge_back_is_resolved_on_its_merge_branch_and_the_hotfix_branch_stays_as_approved(
+        driver: Driver, github: FakeGitHub, remote: Remote, engineer: Clone, clock: ManualClock, reviewing,
+        tmp_path: Path) -> None:
+    hotfix, head = reviewing
+    colleague = remote.clone(tmp_path / "colleague")
+    colleague.switch("develop")
+    colleague.commit("checkout.py", "def total(cart):\n    return round(sum(i.price for i in cart), 2)\n",
+                     "Round totals")
+    colleague.push("HEAD:refs/heads/develop")
+    github.set_check_run(head, "tests")
+    github.add_review(1, "rita-gh", "APPROVED")
+    poll(driver, clock)
+    driver.click("Tag & deploy", hotfix, user="UDEV")
+    driver.settle()
+    clock.advance(timedelta(minutes=30))
+    driver.bot.service.timers.fire_due_timers()
+    driver.settle()
+    driver.click("Stable", hotfix, user="UDEV")
+    driver.settle()
+
+    [refusal] = [e for e in driver.bot.service.read.timeline(hotfix.key)[1] if e.kind is EventKind.MERGE_REFUSED]
+    merge_branch = f"{BRANCH}-into-develop"
+    assert (refusal.detail["reason"], refusal.detail["branch"]) == ("conflict", merge_branch)
+
+    colleague.switch(merge_branch)
+    conflict = subprocess.run(["git", "merge", "--quiet", "origin/develop"], cwd=colleague.path, capture_output=True)
+    assert conflict.returncode != 0  # the conflict GitHub reported
+    resolved = colleague.commit("checkout.py", "def total(cart):\n    return round(sum(0, i.price for i in cart), 2)\n",
+                                "Merge develop, keeping both")
+    colleague.push(f"HEAD:refs/heads/{merge_branch}")
+    poll(driver, clock)
+
+    assert stage(driver, hotfix.key) is Stage.MERGED
+    assert remote.parents(remote.rev("develop"))[1] == resolved
+    assert not remote.has_ref(f"refs/heads/{BRANCH}")  # deleted, as it never moved past the approved commit
+    assert remote.rev(f"refs/heads/{merge_branch}") == resolved  # kept: it carries a person's resolution
+    assert remote.parents(remote.rev("main"))[1] == head  # main got exactly the approved commit
+
+
+def test_a_token_without_pull_request_write_is_named_in_the_thread_and_retry_opens_the_pull_request(
+        driver: Driver, github: FakeGitHub, engineer: Clone) -> None:
+    hotfix = approved(driver)
+    github.forbid_next(permissions="pull_requests=write", operation="pulls/create")
+    in_review(driver, engineer, hotfix)
+
+    [failure] = [e for e in driver.bot.service.read.timeline(hotfix.key)[1] if e.kind is EventKind.STEP_FAILED]
+    assert "pull_requests=write" in failure.detail["reason"] and failure.detail["then"] == "press_retry"
+    assert EventKind.PULL_REQUEST_OPENED not in kinds(driver, hotfix.key)
+
+    driver.bot.service.people.retry(hotfix.key, user_id="UDEV")
+    driver.settle()
+    assert github.pull(1).head == BRANCH
+    assert EventKind.PULL_REQUEST_OPENED in kinds(driver, hotfix.key)
+
+
+def test_a_security_hotfix_pull_request_says_nothing_of_the_vulnerability(
+        driver: Driver, github: FakeGitHub, engineer: Clone) -> None:
+    secret_title, secret_impact = "SQL injection in /export", "Any user can dump the card table"
+    hotfix = driver.declare(severity="critical", security=True, issue_id="SEC-42", title=secret_title,
+                            impact=secret_impact)
+    for approver in ("UEM", "ULEAD", "UCTO"):
+        driver.click("Approve", hotfix, user=approver)
+    driver.settle()
+    branch = driver.bot.service.read.get(hotfix.key).branch
+    engineer.push_fix(branch, filename="export.py", content="def export(q):\n    return run(q, safe=True)\n")
+    driver.click("Ready for review", hotfix, user="UDEV")
+    driver.settle()
+
+    pull = github.pull(1)
+    assert pull.title == f"HOTFIX {hotfix.key}: Security fix"
+    shown = f"{pull.title}\n{pull.body}\n{branch}"
+    for secret in (secret_title, secret_impact, "SEC-42", "export.py", "injection"):
+        assert secret not in shown

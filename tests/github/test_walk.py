@@ -58,10 +58,11 @@ def test_declare_to_close_on_github(driver: Driver, github: FakeGitHub, remote: 
     driver.settle()
     assert github.pull(1).state == "closed" and github.pull(1).merged_at is not None
     develop = github.pull(2)
-    assert (develop.head, develop.base, develop.merged_at is not None) == (BRANCH, "develop", True)
+    assert (develop.head, develop.base, develop.merged_at is not None) == (f"{BRANCH}-into-develop", "develop", True)
     for target in ("main", "develop"):
         assert remote.parents(remote.rev(target))[1] == head  # merge commits: the seeds' --no-ff
     assert not remote.has_ref(f"refs/heads/{BRANCH}")
+    assert not remote.has_ref(f"refs/heads/{BRANCH}-into-develop")
     assert stage(driver, hotfix.key) is Stage.MERGED
 
     driver.click("Close", hotfix, user="UDEV")
