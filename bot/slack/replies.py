@@ -24,7 +24,7 @@ def announcement(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, events: S
     """
     if revealing := (_GITHUB_REVEALING if github else _REVEALING).get(event.kind):
         return Message(revealing(event, hotfix, policy, private or not hotfix.security))
-    render = _RENDERERS.get(event.kind)
+    render = (_GITHUB_RENDERERS if github else _RENDERERS).get(event.kind)
     if render is None:
         return None
     if event.kind is EventKind.CLOSED:
@@ -157,4 +157,11 @@ _RENDERERS = {
     EventKind.HEALTH_RECOVERED: lambda e, h, p: "💚 Health check passes again.",
     EventKind.WENT_LIVE: _went_live,
     **github_replies.RENDERERS,
+}
+
+_GITHUB_RENDERERS = {
+    **_RENDERERS,
+    EventKind.STABLE: lambda e, h, p: (
+        f"✅ {mention(e.actor)} confirmed {h.key} stable. Merging back through pull requests into "
+        f"{', '.join(code(t) for t in h.merge_targets)} (merge commits)."),
 }
