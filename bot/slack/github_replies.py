@@ -57,6 +57,9 @@ def changes_requested(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> s
 
 
 def approval_outdated(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
+    if event.detail.get("why") == "withdrawn":
+        return (f"↩️ The approval of {commit(str(event.detail['approved']))} was dismissed on GitHub (or its "
+                "reviewer may no longer approve): it needs a new approving review. Tag & deploy waits for it.")
     return (f"🆕 {commit(str(event.detail['head']))} was pushed after the approval of "
             f"{commit(str(event.detail['approved']))}: it needs an approving review of its own on GitHub. "
             "Tag & deploy waits for it.")
@@ -116,8 +119,9 @@ _REFUSALS = {
     MergeRefusal.REQUIRED_REVIEW: "the branch's protection wants an approving review on it first: please approve it",
     MergeRefusal.FAILING_CHECKS: "required checks on it are failing or still running: fix them or wait for them",
     MergeRefusal.CONFLICT: "it conflicts with {target}: resolve the conflict on the pull request's branch",
-    MergeRefusal.HEAD_MOVED: "its branch moved past the commit that was approved and tagged: the bot never merges "
-                             "commits nobody reviewed; move the branch back or merge it by hand",
+    MergeRefusal.HEAD_MOVED: "its branch moved past the commit that was approved: the bot never merges commits "
+                             "nobody reviewed; reset the branch to that commit, or merge that commit (not the "
+                             "pull request) by hand and press *Merged by hand*",
     MergeRefusal.NOT_ALLOWED: "GitHub does not let the bot merge it (branch protection or the token's "
                               "permissions): merge it yourself, or ask an admin",
 }
@@ -130,9 +134,21 @@ def merge_refused(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
     users = " ".join(mention(u) for u in event.names("users"))
     github = str(detail.get("message", "")).strip()
     said = f" (GitHub: “{words(github, GITHUB_MESSAGE_SHOWN)}”)" if github else ""
+    if detail.get("stage") == "deploying":
+        return _refused_before_the_tag(event, hotfix, target, why, said, users)
     return (f"⛔ GitHub did not merge pull request #{detail['number']} into {target}: {why}.{said} "
             f"{users + ': ' if users else ''}it stays open, and the bot tries again when it changes; "
             "a merge by hand counts too.")
+
+
+def _refused_before_the_tag(event: Event, hotfix: Hotfix, target: str, why: str, said: str, users: str) -> str:
+    """Trunk flow: the merge into main comes before the tag, so nothing was tagged."""
+    head = f"⛔ GitHub did not merge pull request #{event.detail['number']} into {target}, so nothing was tagged"
+    if event.detail["reason"] == MergeRefusal.HEAD_MOVED.value:
+        return (f"{head}: its branch moved past the approved commit.{said} The new commits need a review of their "
+                "own; the review request follows.")
+    return (f"{head}: {why}.{said} {users + ': ' if users else ''}once that is done, press *Retry tag* "
+            f"(`/hotfix retry {hotfix.key}`).")
 
 
 def pull_request_closed(event: Event, hotfix: Hotfix, policy: ApprovalPolicy) -> str:
