@@ -149,6 +149,7 @@ class NotOnGitHub(CodeHostRefused):
 
 
 def refusal_words(refused: CodeHostRefused, polling: bool) -> str:
-    """The adapter's words already say who needs which permission (a token or the App)."""
-    then = "the bot tries again every few minutes" if polling else "then press Retry"
-    return f"{str(refused).rstrip('.')}. Fix that, {then}."
+    """The adapter's words already say who needs which permission (a token or the App); Slack adds "press Retry"
+    to a step that waits for it."""
+    said = f"{str(refused).rstrip('.')}."
+    return f"{said} Fix that; the bot tries again every few minutes." if polling else said

@@ -176,7 +176,8 @@ def _buttons(hotfix: Hotfix, github: OnGitHub | None) -> list[ButtonElement]:
     ever reported on the approved commit."""
     buttons = _STAGE_BUTTONS.get(hotfix.stage, ())
     if github is not None and hotfix.stage is Stage.IN_REVIEW:
-        buttons = ()
+        # Reviewed on the pull request; while none is open (opening it was refused), Retry opens it.
+        buttons = () if github.pull is not None else (("Retry pull request", ActionId.RETRY, None),)
     elements = [ButtonElement(text=label, action_id=action, value=hotfix.key, style=style)
                 for label, action, style in buttons]
     if github is not None and github.ci_missing and hotfix.stage is Stage.REVIEWED:

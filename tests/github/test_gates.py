@@ -245,9 +245,11 @@ def test_a_token_without_pull_request_write_is_named_in_the_thread_and_retry_ope
     [failure] = [e for e in driver.bot.service.read.timeline(hotfix.key)[1] if e.kind is EventKind.STEP_FAILED]
     assert "pull_requests=write" in failure.detail["reason"] and failure.detail["then"] == "press_retry"
     assert EventKind.PULL_REQUEST_OPENED not in kinds(driver, hotfix.key)
-
-    driver.bot.service.people.retry(hotfix.key, user_id="UDEV")
+    told = [t for t in driver.thread(hotfix) if "pull_requests=write" in t]
+    assert len(told) == 1 and told[0].count("press *Retry*") == 1
+    assert driver.click("Retry pull request", hotfix, user="UDEV").status == 200
     driver.settle()
+
     assert github.pull(1).head == BRANCH
     assert EventKind.PULL_REQUEST_OPENED in kinds(driver, hotfix.key)
 
