@@ -114,7 +114,9 @@ class HotfixConfig(Strict):
         return Policy(approvals, TimeTargets(**self.timers.model_dump()))
 
     def people_on_github(self) -> People:
-        return People(logins=dict(self.people), reviewers=frozenset(self.roles.get(REVIEWER, ())))
+        """Who may approve on GitHub: as in Slack, a reviewer or a security reviewer."""
+        reviewers = {*self.roles.get(REVIEWER, ()), *self.roles.get(SECURITY, ())}
+        return People(logins=dict(self.people), reviewers=frozenset(reviewers))
 
     def repo(self, name: str) -> RepoSpec:
         return next(r for r in self.repos if r.name == name)

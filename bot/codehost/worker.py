@@ -122,6 +122,13 @@ class CodeHostWorker:
                                             then="" if polling else PRESS_RETRY)
             if polling:
                 raise RetryLater(str(refused), after=REFUSED_POLL_AGAIN) from refused
+        except Exception as error:  # an answer the adapter could not read (a proxy's page, a new GitHub field)
+            log.exception("%s: %s failed", hotfix.key, job.step)
+            if attempt == 1:
+                self.reports.report_failure(job.hotfix, step=job.step, reason=f"GitHub's answer could not be read "
+                                            f"({type(error).__name__})", then=RETRYING if job.step == POLL else PRESS_RETRY)
+            if job.step == POLL:  # the poll chain must not end here: it is what notices everything else
+                raise RetryLater(str(error), after=REFUSED_POLL_AGAIN) from error
 
     def _latest_change(self, number: int) -> ReviewChange | None:
         _, events = self.read.history(number)
@@ -142,6 +149,7 @@ class NotOnGitHub(CodeHostRefused):
 
 
 def refusal_words(refused: CodeHostRefused, polling: bool) -> str:
-    """The adapter's words already say who needs which permission (a token or the App)."""
-    then = "the bot tries again every few minutes" if polling else "then press Retry"
-    return f"{str(refused).rstrip('.')}. Fix that, {then}."
+    """The adapter's words already say who needs which permission (a token or the App); Slack adds "press Retry"
+    to a step that waits for it."""
+    said = f"{str(refused).rstrip('.')}."
+    return f"{said} Fix that; the bot tries again every few minutes." if polling else said

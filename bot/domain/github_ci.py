@@ -144,7 +144,9 @@ def record_deploy_checks(hotfix: Hotfix, events: Sequence[Event], *, checks: Ite
     if hotfix.stage is not Stage.MONITORING or not hotfix.tag or not hotfix.tag_commit:
         return Outcome(hotfix)
     seen = _passed_before_tag(events, hotfix.tag_commit)
-    new = tuple(c for c in checks if c.name not in seen)
+    # A check CI passed before the tag is not news while it still passes; a run of the same name that is running
+    # or failing now is the tag's (workflows often reuse job names such as "build").
+    new = tuple(c for c in checks if c.name not in seen or not c.state.succeeded)
     verdict = ci_verdict(new)
     if verdict.outcome is CiOutcome.NONE_YET:
         return Outcome(hotfix)

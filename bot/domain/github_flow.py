@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from bot.domain import procedure
 from bot.domain.codehost import People, Review, ReviewVerdict
 from bot.domain.hotfix import (
-    BOT, Event, EventKind, Hotfix, OpenPullRequest, Stage, SummarizeDiff,
+    BOT, DetailValue, Event, EventKind, Hotfix, OpenPullRequest, Stage, SummarizeDiff,
 )
 from bot.domain.policy import REVIEWER, Policy
 from bot.domain.review import ReviewChange
@@ -90,7 +90,10 @@ def record_code_review(hotfix: Hotfix, events: Sequence[Event], *, verdict: Revi
     if fresh:
         return _changes_requested(hotfix, fresh, people, now)
     if hotfix.stage is Stage.REVIEWED:
-        return _approval_outdated(hotfix, head, now) if head != hotfix.approved_commit else Outcome(hotfix)
+        if head != hotfix.approved_commit:
+            return _approval_outdated(hotfix, head, now)
+        # Dismissed on GitHub, or its reviewer may no longer approve: the approval no longer stands.
+        return Outcome(hotfix) if verdict.approvals else _approval_outdated(hotfix, head, now, withdrawn=True)
     if not verdict.approved:
         return Outcome(hotfix)
     used = events[: _round_start(events)]
@@ -135,9 +138,12 @@ def _changes_requested(hotfix: Hotfix, reviews: Collection[Review], people: Peop
     return Outcome(replace(hotfix, stage=Stage.FIXING), events, (CancelTimers(procedure.REVIEW_TIMERS),))
 
 
-def _approval_outdated(hotfix: Hotfix, head: str, now: datetime) -> Outcome:
-    """As when the branch moves before the tag on plain git: the new commits get a review request of their own."""
-    detail = {"approved": hotfix.approved_commit or "", "head": head}
+def _approval_outdated(hotfix: Hotfix, head: str, now: datetime, *, withdrawn: bool = False) -> Outcome:
+    """As when the branch moves before the tag on plain git: the new commits get a review request of their own.
+    `withdrawn`: the head did not move, the approval went (dismissed, or its reviewer lost the role)."""
+    detail: dict[str, DetailValue] = {"approved": hotfix.approved_commit or "", "head": head}
+    if withdrawn:
+        detail["why"] = "withdrawn"
     again = replace(hotfix, stage=Stage.IN_REVIEW, review_commit=None)
     return Outcome(again, (Event(EventKind.APPROVAL_OUTDATED, BOT, now, detail),), (SummarizeDiff(),))
 
@@ -176,8 +182,10 @@ def check_reviewed_in_slack(hotfix: Hotfix, events: Sequence[Event]) -> None:
     """The Slack review buttons of a message posted before the repo moved to GitHub: the review is on GitHub now,
     one source of truth."""
     own = hotfix_pull_request(events)
-    where = f"its pull request {own.url}" if own else "its pull request (being opened)"
-    raise Refused(f"{hotfix.key} is reviewed on GitHub: approve or request changes on {where}.")
+    if own is None:
+        raise Refused(f"{hotfix.key} is reviewed on GitHub, on a pull request that is not open yet; if none appears "
+                      f"in a minute, `/hotfix retry {hotfix.key}` opens it.")
+    raise Refused(f"{hotfix.key} is reviewed on GitHub: approve or request changes on its pull request {own.url}.")
 
 
 def retry(hotfix: Hotfix, events: Sequence[Event], *, user_id: str, policy: Policy, now: datetime) -> Outcome:

@@ -8,6 +8,7 @@ why once, names who can act, and is tried again when something changed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from bot.domain import procedure
@@ -15,7 +16,7 @@ from bot.domain.codehost import MergeRefusal, PullRequest, PullRequestState
 from bot.domain.github_flow import PullRequestRef, hotfix_pull_request, pull_request_ref
 from bot.domain.hotfix import (
     BOT, Effect, Event, EventKind, Hotfix, MergeBack, MergePullRequest, OpenMergeBackPullRequest, PushMergeBranch,
-    Stage, TagRelease,
+    Stage, SummarizeDiff, TagRelease,
 )
 from bot.domain.policy import ONCALL_LEAD, REVIEWER, Policy
 from bot.domain.transitions import Outcome
@@ -109,8 +110,14 @@ def record_merge_refused(hotfix: Hotfix, events: Sequence[Event], *, target: str
         return Outcome(hotfix)
     ref = pull_requests_by_target(events).get(target)
     detail = {"target": target, "number": number, "sha": sha, "reason": reason.value, "message": message,
-              "users": who_can_act(hotfix, reason, policy), "branch": ref.branch if ref else ""}
-    return Outcome(hotfix, (Event(EventKind.MERGE_REFUSED, BOT, now, detail),))
+              "users": who_can_act(hotfix, reason, policy), "branch": ref.branch if ref else "",
+              "stage": hotfix.stage.value}
+    refused = Event(EventKind.MERGE_REFUSED, BOT, now, detail)
+    if deploying and reason is MergeRefusal.HEAD_MOVED:
+        # Trunk flow: commits landed after the approval; as on plain git, nothing is tagged and they are reviewed.
+        again = replace(hotfix, stage=Stage.IN_REVIEW, review_commit=None)
+        return Outcome(again, (refused,), (SummarizeDiff(),))
+    return Outcome(hotfix, (refused,))
 
 
 def who_can_act(hotfix: Hotfix, reason: MergeRefusal, policy: Policy) -> tuple[str, ...]:

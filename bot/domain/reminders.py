@@ -130,8 +130,9 @@ def also_by_direct_message(event: Event) -> tuple[str, ...]:
 
 
 def quiet_for(hotfix: Hotfix, now: datetime, policy: Policy, kind: TimerKind | None = None) -> bool:
-    """MEDIUM/LOW hotfixes (overrides) respect quiet hours; CRITICAL and HIGH never do. Probes wake nobody."""
-    if kind is TimerKind.DEPLOY_PROBE:
+    """MEDIUM/LOW hotfixes (overrides) respect quiet hours; CRITICAL and HIGH never do. Probes and GitHub polls
+    wake nobody (what they learn is posted only when it matters)."""
+    if kind in (TimerKind.DEPLOY_PROBE, TimerKind.CODE_HOST_POLL):
         return False
     return hotfix.severity.goes_to_normal_release and in_quiet_hours(now, policy.times.quiet_hours)
 

@@ -90,7 +90,9 @@ class PeopleSteps:
     # --- deploy and monitoring ------------------------------------------------------------------------------------
     def tag_and_deploy(self, key: str, *, user_id: str) -> Hotfix:
         def move(hotfix: Hotfix, turn: Turn) -> Outcome:
-            if turn.rules.on_github(hotfix.repo):
+            # The CI gate holds once the hotfix is on a pull request (one reviewed in Slack before its repo moved
+            # to GitHub ships as it was reviewed).
+            if turn.rules.on_github(hotfix.repo) and github_flow.hotfix_pull_request(turn.events(hotfix)):
                 return github_ci.tag_and_deploy(hotfix, turn.events(hotfix), user_id=user_id,
                                                 policy=turn.rules.policy, now=turn.now)
             return procedure.tag_and_deploy(hotfix, user_id=user_id, policy=turn.rules.policy, now=turn.now)

@@ -17,7 +17,7 @@ from bot.runtime.errors import RetryLater
 from bot.runtime.runner import Handler
 from bot.service.ports import Clock, Rules
 from bot.service.queries import Queries
-from bot.slack import replies, views
+from bot.slack import github_status, replies, views
 from bot.slack.notifier import DirectMessage, StakeholderLine, StatusRefresh, ThreadReply
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class SlackDelivery:
         events = self.read.history(job.hotfix)[1] if event.kind is EventKind.CLOSED else ()
         channel, thread_ts = self.status_messages.where(job.hotfix) or self._status(hotfix)
         message = replies.announcement(event, hotfix, policy.approvals, events, times=policy.times,
-                                       private=self._is_security_channel(channel))
+                                       private=self._is_security_channel(channel), github=self._on_github(hotfix))
         if message is None:
             return
         self._call("chat_postMessage", channel=channel, thread_ts=thread_ts, **message.as_kwargs())
@@ -100,8 +100,17 @@ class SlackDelivery:
         """A security hotfix's details only in a message that lives in the security channel: a reload that adds
         the channel must not reveal them in a message posted to the public one before."""
         private = self._is_security_channel(channel)
+        github = None
+        if self._on_github(hotfix):
+            assert hotfix.number is not None
+            github = github_status.on_github(hotfix, self.read.history(hotfix.number)[1])
         return views.status_message(hotfix, self.rules().policy.approvals, timers, now=self.clock.now(),
-                                    private=private)
+                                    private=private, github=github)
+
+    def _on_github(self, hotfix: Hotfix) -> bool:
+        """The repo is reviewed on GitHub (a repo gone from the configuration since: as declared, plain git)."""
+        spec = self.rules().repos.get(hotfix.repo)
+        return spec is not None and spec.on_github
 
     def _is_security_channel(self, channel: str) -> bool:
         security = self.channels().security_channel

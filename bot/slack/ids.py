@@ -8,6 +8,7 @@ class CallbackId(StrEnum):
     APPROVE_REVIEW = "hotfix_approve_review"
     REQUEST_CHANGES = "hotfix_request_changes"
     END_MONITORING_EARLY = "hotfix_end_monitoring_early"
+    TAG_ANYWAY = "hotfix_tag_anyway"
 
 
 class ActionId(StrEnum):
@@ -25,6 +26,7 @@ class ActionId(StrEnum):
     SNOOZE_30M = "hotfix_snooze_30m"
     SNOOZE_1H = "hotfix_snooze_1h"
     LOOKS_FINE = "hotfix_looks_fine"
+    TAG_ANYWAY = "hotfix_tag_anyway"
 
 
 class BlockId(StrEnum):

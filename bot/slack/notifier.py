@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.domain import reminders
-from bot.domain.hotfix import Effect, Event, ProbeDeploy
-from bot.domain.timers import StartTimer, TimerKind
+from bot.domain.hotfix import Effect, Event, PollCodeHost, ProbeDeploy
+from bot.domain.timers import CancelTimers, StartTimer, TimerKind
 from bot.service.ports import News, OutboxJob
 
 SLACK = "slack"
@@ -73,8 +73,13 @@ def slack_jobs(news: News) -> list[OutboxJob]:
 
 
 def _unseen(effect: Effect) -> bool:
-    """The probe's loop changes nothing the status message shows: no chat.update every 30 s."""
+    """The probe's and the GitHub poll's loops change nothing the status message shows: no chat.update every 30 s
+    or 15 s (what a poll learns arrives as events, and those refresh it)."""
     match effect:
         case ProbeDeploy() | StartTimer(kind=TimerKind.DEPLOY_PROBE):
+            return True
+        case PollCodeHost() | StartTimer(kind=TimerKind.CODE_HOST_POLL):
+            return True
+        case CancelTimers(kinds=(TimerKind.CODE_HOST_POLL,)):
             return True
     return False

@@ -8,7 +8,8 @@ _REMEDIES = {
                                  "or `/hotfix stable {key} <reason>`.",
     Remedy.CLOSE_WITH_A_REASON: "Close it with a reason: `/hotfix close {key} <reason>`.",
     Remedy.SEE_THE_ACTIVE_ONES: "`/hotfix list` shows the active ones.",
-    Remedy.OVERRIDE_CI: "An on-call lead can tag it anyway and say why; the reason goes into the post-mortem.",
+    Remedy.OVERRIDE_CI: "An on-call lead can press *Tag anyway* on the status message and say why; the reason "
+                        "goes into the post-mortem.",
 }
 
 

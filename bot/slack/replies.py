@@ -10,21 +10,21 @@ from bot.domain import failures
 from bot.domain.hotfix import Event, EventKind, Hotfix
 from bot.domain.policy import ApprovalPolicy, TimeTargets, role_label
 from bot.domain.timers import TimerKind
-from bot.slack import postmortem_reply, review_replies
+from bot.slack import github_replies, postmortem_reply, review_replies
 from bot.slack.blocks import Message, clock_time, code, escape, mention, roll_back_button
 from bot.slack.reminder_replies import reminder
 
 
 def announcement(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, events: Sequence[Event] = (), *,
-                 times: TimeTargets, private: bool = False) -> Message | None:
+                 times: TimeTargets, private: bool = False, github: bool = False) -> Message | None:
     """The thread reply for one audit event, or None for events that need no reply.
 
     Closing takes the whole timeline and the targets. `private`: the thread is in the security channel, so a
-    security hotfix's diff, commit subjects and issue may show.
+    security hotfix's diff, commit subjects and issue may show. `github`: the repo is reviewed on GitHub.
     """
-    if revealing := _REVEALING.get(event.kind):
+    if revealing := (_GITHUB_REVEALING if github else _REVEALING).get(event.kind):
         return Message(revealing(event, hotfix, policy, private or not hotfix.security))
-    render = _RENDERERS.get(event.kind)
+    render = (_GITHUB_RENDERERS if github else _RENDERERS).get(event.kind)
     if render is None:
         return None
     if event.kind is EventKind.CLOSED:
@@ -122,6 +122,8 @@ _REVEALING = {
     EventKind.BRANCH_KEPT: review_replies.branch_kept,
 }
 
+_GITHUB_REVEALING = {**_REVEALING, EventKind.REVIEW_REQUESTED: review_replies.review_requested_on_github}
+
 _RENDERERS = {
     EventKind.DECLARED: _declared,
     EventKind.APPROVED: _approved,
@@ -133,10 +135,6 @@ _RENDERERS = {
         f"(`{e.detail['base_commit'][:10]}`). "
         f"To start:\n```git fetch origin\ngit switch {escape(e.detail['branch'])}```\n"
         "Push the fix to that branch, then press *Ready for review*."),
-    EventKind.REVIEW_APPROVED: lambda e, h, p: (
-        f"👍 {mention(e.actor)} approved the review ({role_label(e.detail['role'])})."),
-    EventKind.CHANGES_REQUESTED: lambda e, h, p: (
-        f"✏️ {mention(e.actor)} requested changes: “{escape(e.detail['reason'])}”. Push them, then Ready for review."),
     EventKind.TAGGED: _tagged,
     EventKind.STABLE: lambda e, h, p: (
         f"✅ {mention(e.actor)} confirmed {h.key} stable. Merging back into "
@@ -158,4 +156,12 @@ _RENDERERS = {
     EventKind.HEALTH_FAILED: _health_failed,
     EventKind.HEALTH_RECOVERED: lambda e, h, p: "💚 Health check passes again.",
     EventKind.WENT_LIVE: _went_live,
+    **github_replies.RENDERERS,
+}
+
+_GITHUB_RENDERERS = {
+    **_RENDERERS,
+    EventKind.STABLE: lambda e, h, p: (
+        f"✅ {mention(e.actor)} confirmed {h.key} stable. Merging back through pull requests into "
+        f"{', '.join(code(t) for t in h.merge_targets)} (merge commits)."),
 }

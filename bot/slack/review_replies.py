@@ -13,7 +13,13 @@ MINIMAL_FILES, MINIMAL_LINES = 5, 100  # the procedure: keep changes minimal
 DIFF_LINES_SHOWN, DIFF_CHARS_SHOWN = 40, 3000  # a diff up to this size is shown whole in the review request
 
 
-def review_requested(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, reveal: bool) -> str:
+def review_requested_on_github(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, reveal: bool) -> str:
+    """The review happens on the pull request: no Slack review buttons (one source of truth)."""
+    return review_requested(event, hotfix, policy, reveal, github=True)
+
+
+def review_requested(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, reveal: bool, *,
+                     github: bool = False) -> str:
     change = ReviewChange.from_detail(event.detail)
     files, plus, minus = change.files, change.insertions, change.deletions
     reviewers = " ".join(mention(u) for u in sorted(policy.holders(REVIEWER) - {hotfix.declared_by}))
@@ -33,8 +39,10 @@ def review_requested(event: Event, hotfix: Hotfix, policy: ApprovalPolicy, revea
         lines.append(_since_approved(change, reveal))
     if reveal and change.patch:
         lines.append(_diff(change))
-    lines.append(f"Use *Approve review* or *Request changes* on the status message. An approval counts for "
-                 f"`{change.commit[:10]}` only: commits pushed after it need a review of their own.")
+    where = ("Review it on GitHub, on the pull request linked in this thread" if github
+             else "Use *Approve review* or *Request changes* on the status message")
+    lines.append(f"{where}. An approval counts for `{change.commit[:10]}` only: commits pushed after it need a "
+                 "review of their own.")
     return "\n".join(lines)
 
 

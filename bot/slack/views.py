@@ -19,7 +19,10 @@ from bot.domain.policy import SEVERITY_CRITERIA, ApprovalPolicy, Severity, role_
 from bot.domain.stats import StepFigures, Stats
 from bot.domain.timers import Timer, TimerKind
 from bot.domain.transitions import REASON_MAX, missing_roles
+from bot.slack import github_status
 from bot.slack.blocks import Message, clock_time, code, escape, mention
+from bot.slack.github_replies import tag_anyway_button
+from bot.slack.github_status import OnGitHub
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 SEVERITY_ICON = {Severity.CRITICAL: "🔴", Severity.HIGH: "🟠", Severity.MEDIUM: "🟡", Severity.LOW: "⚪"}
@@ -74,6 +77,8 @@ _REASON_MODALS = {
                                  "e.g. the null check belongs in the caller; add a test for expired cards"),
     CallbackId.END_MONITORING_EARLY: ("End monitoring", "Stable now", "Why end monitoring early?",
                                       "e.g. the fix is verified in production and error rates are back to normal"),
+    CallbackId.TAG_ANYWAY: ("Tag anyway", "Tag & deploy", "Why ship it without CI?",
+                            "e.g. CI is down for the whole org; the fix is one line and tested locally"),
 }
 
 
@@ -120,11 +125,33 @@ def public_title(hotfix: Hotfix) -> str:
 
 
 def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Timer] = (), *, now: datetime,
-                   private: bool = False) -> Message:
-    """`private`: shown only in the security channel, so a security hotfix's details may appear."""
+                   private: bool = False, github: OnGitHub | None = None) -> Message:
+    """`private`: shown only in the security channel, so a security hotfix's details may appear. `github`: the
+    repo is reviewed on GitHub (its pull request and CI show; the review buttons do not)."""
     reveal = private or not hotfix.security
     title = escape(hotfix.title if reveal else SECURITY_TITLE)
     headline = f"{SEVERITY_ICON[hotfix.severity]} *{hotfix.key}* · {hotfix.severity.label} · {title}"
+    blocks: list[Block] = [SectionBlock(text=headline), SectionBlock(fields=_facts(hotfix, reveal, now, github))]
+    if reveal:
+        impact = f"*Impact:* {escape(hotfix.impact)}\n*Risk if delayed:* {escape(hotfix.risk)}"
+        blocks.append(SectionBlock(text=impact[:3000]))
+    if github is not None:
+        blocks.extend(github_status.blocks(hotfix, github))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=approvals_line(hotfix, policy, now))]))
+    timers = [t for t in timers if t.kind not in _UNSHOWN_TIMERS]
+    if timers:
+        due = " · ".join(f"{t.kind.label} {clock_time(t.due_at, now)}" for t in timers)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Next: {due}")]))
+    if buttons := _buttons(hotfix, github):
+        blocks.append(ActionsBlock(block_id=BlockId.DECISION, elements=buttons))
+    text = f"{hotfix.key} · {hotfix.severity.label} · {escape(public_title(hotfix))} · {hotfix.stage.label}"
+    return Message(text, blocks)
+
+
+_UNSHOWN_TIMERS = (TimerKind.DEPLOY_PROBE, TimerKind.CODE_HOST_POLL)  # every 30 s and 15 s: noise, not news
+
+
+def _facts(hotfix: Hotfix, reveal: bool, now: datetime, github: OnGitHub | None) -> list[str]:
     facts = [
         f"*Stage*\n{hotfix.stage.label}",
         f"*Issue*\n{escape(hotfix.issue_id) if reveal else 'restricted'}",
@@ -133,27 +160,29 @@ def status_message(hotfix: Hotfix, policy: ApprovalPolicy, timers: Sequence[Time
     ]
     if hotfix.base_ref:
         facts.append(f"*Branch*\n{code(hotfix.branch)} from {code(hotfix.base_ref)}")
+    if github is not None and (github.pull or hotfix.stage is Stage.IN_REVIEW):
+        facts.append(github_status.pull_request_fact(github))
     if hotfix.tag:
         facts.append(f"*Tag*\n{code(hotfix.tag)} (was {code(hotfix.previous_tag or '')})")
     if hotfix.merge_targets:
         facts.append("*Merge-back*\n" + " · ".join(
-            f"{'✅' if t in hotfix.merged_into else '⏳'} {code(t)}" for t in hotfix.merge_targets))
-    blocks: list[Block] = [SectionBlock(text=headline), SectionBlock(fields=facts)]
-    if reveal:
-        impact = f"*Impact:* {escape(hotfix.impact)}\n*Risk if delayed:* {escape(hotfix.risk)}"
-        blocks.append(SectionBlock(text=impact[:3000]))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=approvals_line(hotfix, policy, now))]))
-    timers = [t for t in timers if t.kind is not TimerKind.DEPLOY_PROBE]  # every 30 s: noise, not news
-    if timers:
-        due = " · ".join(f"{t.kind.label} {clock_time(t.due_at, now)}" for t in timers)
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Next: {due}")]))
-    if buttons := _STAGE_BUTTONS.get(hotfix.stage):
-        blocks.append(ActionsBlock(block_id=BlockId.DECISION, elements=[
-            ButtonElement(text=label, action_id=action, value=hotfix.key, style=style)
-            for label, action, style in buttons
-        ]))
-    text = f"{hotfix.key} · {hotfix.severity.label} · {escape(public_title(hotfix))} · {hotfix.stage.label}"
-    return Message(text, blocks)
+            f"{'✅' if t in hotfix.merged_into else '⏳'} {code(t)}{github_status.merge_pull(github, t)}"
+            for t in hotfix.merge_targets))
+    return facts
+
+
+def _buttons(hotfix: Hotfix, github: OnGitHub | None) -> list[ButtonElement]:
+    """The stage's buttons; on GitHub the review happens on the pull request, and Tag anyway shows while no check
+    ever reported on the approved commit."""
+    buttons = _STAGE_BUTTONS.get(hotfix.stage, ())
+    if github is not None and hotfix.stage is Stage.IN_REVIEW:
+        # Reviewed on the pull request; while none is open (opening it was refused), Retry opens it.
+        buttons = () if github.pull is not None else (("Retry pull request", ActionId.RETRY, None),)
+    elements = [ButtonElement(text=label, action_id=action, value=hotfix.key, style=style)
+                for label, action, style in buttons]
+    if github is not None and github.ci_missing and hotfix.stage is Stage.REVIEWED:
+        elements.append(tag_anyway_button(hotfix))
+    return elements
 
 
 _STAGE_BUTTONS: dict[Stage, tuple[tuple[str, ActionId, str | None], ...]] = {

@@ -197,3 +197,13 @@ def test_deploy_checks_are_read_only_while_monitoring() -> None:
     fix = hotfix(Stage.MERGING_BACK, tag="v1.4.1", tag_commit=HEAD)
     outcome = record_deploy_checks(fix, tagged(), checks=[check("deploy", FAILED)], now=AT + timedelta(hours=1))
     assert outcome.events == ()
+
+
+def test_a_tag_run_that_reuses_a_reviewed_checks_name_and_fails_is_reported() -> None:
+    events = tagged(*run((1, [check("build", OK)])))
+
+    after = deploy_run(events, (21, [check("build", OK)]), (22, [check("build", RUNNING)]),
+                       (23, [check("build", FAILED)]))
+
+    news = after[len(events):]
+    assert [e.kind for e in news] == [EventKind.DEPLOY_CHECKS_STARTED, EventKind.DEPLOY_CHECKS_FAILED]

@@ -243,3 +243,22 @@ def test_a_change_request_stops_the_polling_until_the_next_ready_for_review() ->
 
     assert [e.kind for e in outcome.events] == [EventKind.CI_PENDING, EventKind.CHANGES_REQUESTED]
     assert outcome.effects[-1] == CancelTimers((TimerKind.CODE_HOST_POLL,))
+
+
+def test_github_polls_run_through_quiet_hours_they_wake_nobody() -> None:
+    from bot.domain.policy import Severity
+
+    quiet = replace(POLICY, times=replace(POLICY.times, quiet_hours=(0, 24)))
+    low = hotfix(severity=Severity.LOW)
+
+    assert not reminders.quiet_for(low, AT, quiet, TimerKind.CODE_HOST_POLL)
+    assert reminders.quiet_for(low, AT, quiet, TimerKind.REVIEW_OVERDUE)
+
+
+def test_an_approval_dismissed_after_the_hotfix_was_approved_sends_it_back_to_review() -> None:
+    approved = hotfix(Stage.REVIEWED, approved_commit=HEAD)
+
+    outcome = polled(approved, [pr_opened()], verdict(review("rita-gh", ReviewState.DISMISSED)))
+
+    assert outcome.hotfix.stage is Stage.IN_REVIEW
+    assert [(e.kind, e.detail.get("why")) for e in outcome.events] == [(EventKind.APPROVAL_OUTDATED, "withdrawn")]

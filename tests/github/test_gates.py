@@ -13,7 +13,7 @@ from bot.domain.codehost import Signal
 from bot.domain.hotfix import EventKind, Stage
 from bot.domain.transitions import Refused
 from bot.service.clock import ManualClock
-from bot.service.jobs import CODE_HOST
+from bot.service.jobs import CODE_HOST, CodeHostJob
 from tests.github.conftest import BRANCH, CI_WAIT, approved, in_review, poll
 from tests.support.driver import Driver, Posted
 from tests.support.fake_github import FakeGitHub
@@ -245,9 +245,11 @@ def test_a_token_without_pull_request_write_is_named_in_the_thread_and_retry_ope
     [failure] = [e for e in driver.bot.service.read.timeline(hotfix.key)[1] if e.kind is EventKind.STEP_FAILED]
     assert "pull_requests=write" in failure.detail["reason"] and failure.detail["then"] == "press_retry"
     assert EventKind.PULL_REQUEST_OPENED not in kinds(driver, hotfix.key)
-
-    driver.bot.service.people.retry(hotfix.key, user_id="UDEV")
+    told = [t for t in driver.thread(hotfix) if "pull_requests=write" in t]
+    assert len(told) == 1 and told[0].count("press *Retry*") == 1
+    assert driver.click("Retry pull request", hotfix, user="UDEV").status == 200
     driver.settle()
+
     assert github.pull(1).head == BRANCH
     assert EventKind.PULL_REQUEST_OPENED in kinds(driver, hotfix.key)
 
@@ -270,3 +272,44 @@ def test_a_security_hotfix_pull_request_says_nothing_of_the_vulnerability(
     shown = f"{pull.title}\n{pull.body}\n{branch}"
     for secret in (secret_title, secret_impact, "SEC-42", "export.py", "injection"):
         assert secret not in shown
+
+
+def test_an_approval_dismissed_on_github_before_the_tag_needs_a_new_one(
+        driver: Driver, github: FakeGitHub, remote: Remote, clock: ManualClock, reviewing) -> None:
+    hotfix, head = reviewing
+    github.set_check_run(head, "tests")
+    github.add_review(1, "rita-gh", "APPROVED")
+    poll(driver, clock)
+    assert stage(driver, hotfix.key) is Stage.REVIEWED
+
+    github.add_review(1, "rita-gh", "DISMISSED")
+    poll(driver, clock)
+
+    assert stage(driver, hotfix.key) is Stage.IN_REVIEW
+    assert any("was dismissed on GitHub" in text for text in driver.thread(hotfix))
+    with pytest.raises(Refused):
+        driver.bot.service.people.tag_and_deploy(hotfix.key, user_id="UDEV")
+    assert not remote.has_ref("refs/tags/v1.10.1")
+
+
+def test_an_answer_the_adapter_cannot_read_is_said_once_and_polling_goes_on(
+        driver: Driver, github: FakeGitHub, clock: ManualClock, reviewing, monkeypatch: pytest.MonkeyPatch) -> None:
+    hotfix, head = reviewing
+    github.set_check_run(head, "tests")
+    github.add_review(1, "rita-gh", "APPROVED")
+    worker = driver.bot.runners[CODE_HOST].handlers[CodeHostJob].__self__
+    real_checks, calls = worker.host.checks, []
+
+    def unreadable_once(repo: str, sha: str):
+        calls.append(sha)
+        if len(calls) == 1:
+            raise KeyError("conclusion")  # e.g. a proxy's page, or a field GitHub renamed
+        return real_checks(repo, sha)
+
+    monkeypatch.setattr(worker.host, "checks", unreadable_once)
+    poll(driver, clock)
+    poll(driver, clock, timedelta(minutes=6))
+
+    assert stage(driver, hotfix.key) is Stage.REVIEWED
+    failures = [e for e in driver.bot.service.read.timeline(hotfix.key)[1] if e.kind is EventKind.STEP_FAILED]
+    assert len(failures) == 1 and "could not be read (KeyError)" in failures[0].detail["reason"]

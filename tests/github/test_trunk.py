@@ -8,7 +8,7 @@ import pytest
 
 from bot.domain.hotfix import EventKind, Stage
 from bot.service.clock import ManualClock
-from tests.github.conftest import GITHUB_CONFIG, approved, in_review, poll
+from tests.github.conftest import BRANCH, GITHUB_CONFIG, approved, in_review, poll
 from tests.support.driver import Driver
 from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import Remote
@@ -68,3 +68,22 @@ def test_a_refused_merge_before_the_tag_tags_nothing_and_says_who_can_act(
     driver.settle()
     assert remote.parents(remote.rev("main"))[1] == head
     assert driver.bot.service.read.get(hotfix.key).stage is Stage.MONITORING
+
+
+def test_a_push_after_the_approval_tags_nothing_and_sends_the_new_commits_to_review(
+        driver: Driver, github: FakeGitHub, remote: Remote, tmp_path: Path, clock: ManualClock) -> None:
+    hotfix = approved(driver)
+    engineer = remote.clone(tmp_path / "engineer")
+    head = in_review(driver, engineer, hotfix)
+    github.set_check_run(head, "tests")
+    github.add_review(1, "rita-gh", "APPROVED")
+    poll(driver, clock)
+    main_before = remote.rev("main")
+
+    engineer.push_fix(BRANCH, content="def total(cart):\n    return 0\n")  # after the approval, before the click
+    driver.click("Tag & deploy", hotfix, user="UDEV")
+    driver.settle()
+
+    assert remote.rev("main") == main_before and github.pull(1).merged_at is None
+    assert driver.bot.service.read.get(hotfix.key).stage is Stage.IN_REVIEW
+    assert any("so nothing was tagged: its branch moved past the approved commit" in t for t in driver.thread(hotfix))

@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.domain.hotfix import EventKind, Stage
 from bot.service.clock import ManualClock
 from tests.github.conftest import BRANCH, approved, in_review, poll
-from tests.support.driver import Driver
+from tests.support.driver import Driver, message_text
 from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import Remote
 
@@ -65,6 +65,17 @@ def test_declare_to_close_on_github(driver: Driver, github: FakeGitHub, remote: 
     assert not remote.has_ref(f"refs/heads/{BRANCH}-into-develop")
     assert stage(driver, hotfix.key) is Stage.MERGED
 
+    thread = "\n".join(driver.thread(hotfix))
+    for said in ("🔀 Pull request <https://github.com/acme/payments/pull/1|#1> opened into `main`",
+                 f"👍 <@UREV1> approved the pull request on GitHub at `{head[:10]}`",
+                 f"✅ CI passed on `{head[:10]}` (1 check(s)). Tag & deploy is open.",
+                 "✅ The deploy checks of `v1.10.1` passed",
+                 "Merging back through pull requests into `main`, `develop` (merge commits).",
+                 "🔀 Pull request <https://github.com/acme/payments/pull/2|#2> merges the fix into `develop`"):
+        assert said in thread
+
     driver.click("Close", hotfix, user="UDEV")
     driver.settle()
     assert stage(driver, hotfix.key) is Stage.CLOSED
+    closing = message_text(driver.slack.thread(hotfix.channel, hotfix.ts)[-1])
+    assert "#1" in closing and "#2" in closing  # the post-mortem lists the pull requests

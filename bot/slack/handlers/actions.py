@@ -58,6 +58,8 @@ def _register_modal_steps(app: App, uses: UseCases) -> None:
         ActionId.REJECT: (uses.people.check_may_reject, lambda h: views.reason_modal(h, CallbackId.REJECT)),
         ActionId.REQUEST_CHANGES: (uses.people.check_may_review, lambda h: views.reason_modal(h, CallbackId.REQUEST_CHANGES)),
         ActionId.APPROVE_REVIEW: (uses.people.check_may_review, views.review_modal),
+        ActionId.TAG_ANYWAY: (uses.people.check_may_tag_anyway,  # no check ever reported on the approved commit
+                              lambda h: views.reason_modal(h, CallbackId.TAG_ANYWAY)),
     }
 
     def on_modal_step_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:

@@ -7,7 +7,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.transitions import Refused
-from bot.slack import views
+from bot.slack import github_status, views
 from bot.slack.handlers.uses import UseCases
 from bot.slack.refusals import refusal_text
 from bot.slack.views import Message
@@ -36,7 +36,10 @@ def register(app: App, uses: UseCases) -> None:
 def _status(uses: UseCases, rest: str) -> Message:
     if not rest:
         return Message("Which one? `/hotfix status HF-12`. `/hotfix list` shows the active ones.")
-    return views.status_message(uses.read.get(rest.split()[0]), uses.rules().policy.approvals, now=uses.clock.now())
+    hotfix, events = uses.read.timeline(rest.split()[0])
+    spec = uses.rules().repos.get(hotfix.repo)
+    github = github_status.on_github(hotfix, events) if spec is not None and spec.on_github else None
+    return views.status_message(hotfix, uses.rules().policy.approvals, now=uses.clock.now(), github=github)
 
 
 def _list(uses: UseCases, _rest: str) -> Message:

@@ -28,6 +28,7 @@ def register(app: App, uses: UseCases) -> None:
         CallbackId.REJECT: people.reject,
         CallbackId.REQUEST_CHANGES: people.request_changes,
         CallbackId.END_MONITORING_EARLY: people.end_monitoring_early,
+        CallbackId.TAG_ANYWAY: people.tag_anyway,  # no check ever reported on the approved commit
     }
 
     def on_reason_submitted(ack: Ack, body: dict, view: dict) -> None:
