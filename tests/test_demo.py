@@ -124,13 +124,19 @@ def test_the_github_demo_plays_the_pull_request_path_and_says_what_happened_on_g
     assert "GitHub: hotfix-bot labelled pull request #1 hotfix" in out
     assert "GitHub: hotfix-bot asked Rita (rita-gh) to review pull request #1" in out
     assert "GitHub: Rita approved pull request #1" in out
+    assert "hotfix-bot: 🔀 Pull request #1 (https://github.com/acme/payments/pull/1) opened into main." in out
+    assert "hotfix-bot: 👍 @Rita approved the pull request on GitHub at " in out
     assert "• Review approved by @Rita (Reviewer) at " in out
+    assert "Use Approve review" not in out  # one source of truth: no review buttons in Slack for a GitHub repo
     assert "Rita (reviewer) clicked" not in out  # the review happened on GitHub, not in Slack
     ci_passed = out.index("GitHub: CI check tests passed on ")
     assert out.index("GitHub: CI check tests started on ") < ci_passed < out.index("Alice (on-call engineer) clicked "
                                                                                   "Tag & deploy")
     assert "hotfix-bot: 🏷️ Tagged v1.1.1 on " in out
+    assert "hotfix-bot: ✅ CI passed on " in out
     assert "GitHub: CI check deploy-production passed on v1.1.1 (" in out
+    assert "hotfix-bot: ✅ The deploy checks of v1.1.1 passed: deploy-production" in out
+    assert "Merging back through pull requests into main, develop" in out
     assert "GitHub: hotfix-bot merged pull request #1 into main (merge commit)" in out
     assert re.search(rf"GitHub: hotfix-bot opened pull request #2 “HOTFIX HF-1: merge back into develop” "
                      rf"\({re.escape(BRANCH)}\S* into develop\)", out)  # from the branch, or a merge branch of it
@@ -138,6 +144,7 @@ def test_the_github_demo_plays_the_pull_request_path_and_says_what_happened_on_g
     assert f"hotfix-bot: 🎉 Every target has the fix (main, develop); the bot deletes {BRANCH}. Press Close" in out
     assert "hotfix-bot: 🏁 @Alice closed HF-1. The post-mortem draft is below;" in out
     assert "(status message updated) HF-1 · HIGH · Checkout returns 500 for expired cards · Closed" in out
+    assert "• Pull requests: #1 (https://github.com/acme/payments/pull/1) into main (merged), #2 " in out
     assert "Merge pull request #1 from acme/" in out and "Merge pull request #2 from acme/" in out  # the remote
     assert "HTTP 4" not in out and "HTTP 5" not in out  # GitHub refused nothing the bot asked
 
