@@ -22,8 +22,8 @@ demo's (bot/demo: `hotfix-bot demo --github`), played through signed HTTP reques
 
 (b) Lead time. The real clock (the demo's clock moved forward for the set-up only, then running), the job
     runners' production poll (1 s; the queues also wake each other in process). One hotfix in review, then,
-    alternately, Rita requests changes on GitHub (the thread says "✏️ … requested changes") and, after a new
-    push and Ready for review, approves (the thread says "👍 … approved the review"). Measured from just
+    alternately, Rita requests changes on GitHub (the thread says "✏️ … requested changes on GitHub") and, after a new
+    push and Ready for review, approves (the thread says "👍 … approved the pull request on GitHub"). Measured from just
     before the review is added on the stand-in to the reply's chat.postMessage reaching the stand-in Slack,
     three ways, each on a bot of its own, all three running and taking turns (so drifts in the machine's load
     hit every way alike):
@@ -313,7 +313,7 @@ def reviewing(way: str, root: Path) -> Iterator[Callable[[int], Lead]]:
                 story.settle()
                 push_again(story, round_)
             else:
-                lead = one_review(story, "APPROVED", "approved the review", hint)
+                lead = one_review(story, "APPROVED", "approved", hint)
             story.settle()
             return lead
 
