@@ -161,6 +161,12 @@ def record_deploy_checks(hotfix: Hotfix, events: Sequence[Event], *, checks: Ite
     return Outcome(hotfix, tuple(news))
 
 
+def deploy_checks_settled(events: Sequence[Event]) -> bool:
+    """The checks the latest tag started have all finished (passed or failed)."""
+    deploy = _this_deploy(events)
+    return bool(deploy) and deploy[-1].kind in (EventKind.DEPLOY_CHECKS_PASSED, EventKind.DEPLOY_CHECKS_FAILED)
+
+
 def _passed_before_tag(events: Sequence[Event], commit: str) -> set[str]:
     passed = [e for e in ci_events(events, commit) if e.kind is EventKind.CI_PASSED]
     return set(_names(passed[-1].detail["checks"])) if passed else set()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.codehost import Check, People, PullRequest, ReviewVerdict
-from bot.domain.github_ci import record_ci, record_deploy_checks
+from bot.domain.github_ci import deploy_checks_settled, record_ci, record_deploy_checks
 from bot.domain.github_flow import hotfix_pull_request, keep_polling, record_code_review
 from bot.domain.github_merge import pull_requests_by_target, record_pull_request_state
 from bot.domain.hotfix import Event, Hotfix, Stage
@@ -79,8 +79,19 @@ def record_poll(hotfix: Hotfix, events: Sequence[Event], *, reading: GitHubReadi
         steps.append(lambda h, e: record_deploy_checks(h, e, checks=tag_checks, now=now))
     for pull in reading.pulls:
         steps.append(lambda h, e, pull=pull: record_pull_request_state(h, e, pull=pull, now=now))
-    steps.append(lambda h, e: Outcome(h, effects=keep_polling(h, poll=rules.poll)))
+    steps.append(lambda h, e: Outcome(h, effects=keep_polling(h, poll=_interval(h, e, rules.poll))))
     return run_in_turn(hotfix, events, steps)
+
+
+# Once the tag's checks have finished, monitoring only waits for a re-run: reading them this much less often saves
+# most of a hotfix's requests, and polling goes on so that Stable's merge-back finds it running.
+SETTLED_DEPLOY_SLOWDOWN = 4
+
+
+def _interval(hotfix: Hotfix, events: Sequence[Event], poll: timedelta) -> timedelta:
+    if hotfix.stage is Stage.MONITORING and deploy_checks_settled(events):
+        return poll * SETTLED_DEPLOY_SLOWDOWN
+    return poll
 
 
 def run_in_turn(hotfix: Hotfix, events: Sequence[Event],

@@ -207,3 +207,20 @@ def test_a_tag_run_that_reuses_a_reviewed_checks_name_and_fails_is_reported() ->
 
     news = after[len(events):]
     assert [e.kind for e in news] == [EventKind.DEPLOY_CHECKS_STARTED, EventKind.DEPLOY_CHECKS_FAILED]
+
+
+def test_once_the_tags_checks_finished_monitoring_reads_github_less_often() -> None:
+    from bot.domain.github_poll import SETTLED_DEPLOY_SLOWDOWN, GitHubReading, GitHubRules, record_poll
+    from bot.domain.timers import StartTimer, TimerKind
+    from tests.domain.github_builders import PEOPLE, POLL
+
+    rules = GitHubRules(people=PEOPLE, poll=POLL)
+    events = tagged(*run((1, [check("tests", OK)])))
+    running = record_poll(monitoring(), events, reading=GitHubReading(tag_checks=(check("deploy", RUNNING),)),
+                          rules=rules, now=later(21))
+    events = [*events, *running.events]
+    done = record_poll(monitoring(), events, reading=GitHubReading(tag_checks=(check("deploy", OK),)), rules=rules,
+                       now=later(22))
+
+    assert running.effects[-1] == StartTimer(TimerKind.CODE_HOST_POLL, POLL)
+    assert done.effects[-1] == StartTimer(TimerKind.CODE_HOST_POLL, POLL * SETTLED_DEPLOY_SLOWDOWN)
