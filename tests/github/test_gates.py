@@ -20,6 +20,18 @@ from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import Clone, Remote
 
 
+def shipped(driver: Driver, github: FakeGitHub, clock: ManualClock, hotfix: Posted, head: str) -> None:
+    """Green, approved on GitHub, tagged, and the monitoring window over: ready for Stable."""
+    github.set_check_run(head, "tests")
+    github.add_review(1, "rita-gh", "APPROVED")
+    poll(driver, clock)
+    driver.click("Tag & deploy", hotfix, user="UDEV")
+    driver.settle()
+    clock.advance(timedelta(minutes=30))
+    driver.bot.service.timers.fire_due_timers()
+    driver.settle()
+
+
 def kinds(driver: Driver, key: str) -> list[EventKind]:
     return [e.kind for e in driver.bot.service.read.timeline(key)[1]]
 
@@ -153,14 +165,7 @@ def test_a_refused_merge_back_is_said_with_who_can_act_and_merged_once_github_al
         driver: Driver, github: FakeGitHub, remote: Remote, clock: ManualClock, reviewing) -> None:
     hotfix, head = reviewing
     github.protect("develop", required_approvals=1)
-    github.set_check_run(head, "tests")
-    github.add_review(1, "rita-gh", "APPROVED")
-    poll(driver, clock)
-    driver.click("Tag & deploy", hotfix, user="UDEV")
-    driver.settle()
-    clock.advance(timedelta(minutes=30))
-    driver.bot.service.timers.fire_due_timers()
-    driver.settle()
+    shipped(driver, github, clock, hotfix, head)
     driver.click("Stable", hotfix, user="UDEV")
     driver.settle()
 
@@ -180,14 +185,7 @@ def test_a_refused_merge_back_is_said_with_who_can_act_and_merged_once_github_al
 def test_merge_back_steps_queued_while_the_worker_is_down_run_once_when_it_is_back(
         driver: Driver, github: FakeGitHub, remote: Remote, clock: ManualClock, reviewing) -> None:
     hotfix, head = reviewing
-    github.set_check_run(head, "tests")
-    github.add_review(1, "rita-gh", "APPROVED")
-    poll(driver, clock)
-    driver.click("Tag & deploy", hotfix, user="UDEV")
-    driver.settle()
-    clock.advance(timedelta(minutes=30))
-    driver.bot.service.timers.fire_due_timers()
-    driver.settle()
+    shipped(driver, github, clock, hotfix, head)
     driver.bot.runners[CODE_HOST].stop()  # the code-host steps stay queued, as in a process killed after the click
     driver.bot.service.people.mark_stable(hotfix.key, user_id="UDEV")
     driver.bot.runners[CODE_HOST].start()
@@ -206,14 +204,7 @@ def test_a_conflicting_merge_back_is_resolved_on_its_merge_branch_and_the_hotfix
     colleague.commit("checkout.py", "def total(cart):\n    return round(sum(i.price for i in cart), 2)\n",
                      "Round totals")
     colleague.push("HEAD:refs/heads/develop")
-    github.set_check_run(head, "tests")
-    github.add_review(1, "rita-gh", "APPROVED")
-    poll(driver, clock)
-    driver.click("Tag & deploy", hotfix, user="UDEV")
-    driver.settle()
-    clock.advance(timedelta(minutes=30))
-    driver.bot.service.timers.fire_due_timers()
-    driver.settle()
+    shipped(driver, github, clock, hotfix, head)
     driver.click("Stable", hotfix, user="UDEV")
     driver.settle()
 
