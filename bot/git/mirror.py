@@ -104,6 +104,14 @@ class Mirror:
             raise GitOpError(f"git merge-base failed in {self.name}: {self._short_error(result.err)}")
         return result.status == 0
 
+    def has_change(self, fix: str, tip: str) -> bool:
+        """`tip` contains `fix`: merged (an ancestor), or its change applied another way (a squash, a cherry-pick,
+        a rebase merge by hand), so that merging it into `tip` would change nothing."""
+        if self.is_ancestor(fix, tip):
+            return True
+        tree, conflicts = self.merge_tree(tip, fix)
+        return not conflicts and tree == self.run("rev_parse", f"{tip}^{{tree}}").strip()
+
     def merge_tree(self, ours: str, theirs: str) -> tuple[str, list[str]]:
         """The merged tree, and the conflicted paths (empty when the merge is clean)."""
         result = self._call("merge_tree", "--write-tree", "--name-only", "--no-messages", "-z", ours, theirs)

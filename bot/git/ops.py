@@ -120,7 +120,7 @@ class GitOps:
             if head is None:
                 raise RefNotFound(branch_head)
             snapshot = mirror.snapshot(targets, spec.production_tag)
-            return {target: mirror.is_ancestor(head, _head(snapshot, target)) for target in targets}
+            return {target: mirror.has_change(head, _head(snapshot, target)) for target in targets}
 
     def delete_branch(self, spec: RepoSpec, branch: str, commit: str) -> None:
         """Delete the branch only while it points at `commit`; raises BranchMoved (and keeps it) otherwise."""

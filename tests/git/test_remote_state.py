@@ -180,3 +180,14 @@ def test_merge_commits_carry_the_bot_identity_unless_env_overrides(
         "hotfix-bot <hotfix-bot@localhost> / hotfix-bot"
     )
     assert git(remote.path, "log", "-1", "--format=%an / %cn", develop.commit) == "hotfix-bot / Release Robot"
+
+
+def test_a_fix_squashed_or_cherry_picked_by_hand_counts_and_an_unrelated_target_does_not(
+        ops: GitOps, spec: RepoSpec, engineer: Clone) -> None:
+    ops.cut_branch(spec, BRANCH)
+    head = engineer.push_fix(BRANCH)
+    engineer.switch("develop")
+    git(engineer.path, "cherry-pick", head)  # a new commit with the same change: not an ancestor
+    engineer.push("HEAD:refs/heads/develop")
+
+    assert ops.merged_targets(spec, head, ["main", "develop"]) == {"main": False, "develop": True}
