@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_config
+from bot.domain.hotfix import EventKind, Stage
 from bot.service.clock import ManualClock
 from bot.standins.github import DEFAULT_TOKEN
 from bot.wiring import Bot, build
@@ -43,9 +44,15 @@ def github(remote: Remote) -> Iterator[FakeGitHub]:
 
 
 @pytest.fixture
-def config_path(tmp_path: Path, remote_url: str) -> Path:
+def config_text() -> str:
+    """The team's hotfix.toml with `{remote}` for the remote's URL; a test module overrides it for its variant."""
+    return GITHUB_CONFIG
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, remote_url: str, config_text: str) -> Path:
     path = tmp_path / "hotfix.toml"
-    path.write_text(GITHUB_CONFIG.format(remote=remote_url))
+    path.write_text(config_text.format(remote=remote_url))
     return path
 
 
@@ -62,6 +69,14 @@ def bot(env: dict[str, str], clock: ManualClock) -> Iterator[Bot]:
     running.start_workers()
     yield running
     running.stop()
+
+
+def kinds(driver: Driver, key: str) -> list[EventKind]:
+    return [e.kind for e in driver.bot.service.read.timeline(key)[1]]
+
+
+def stage(driver: Driver, key: str) -> Stage:
+    return driver.bot.service.read.get(key).stage
 
 
 def poll(driver: Driver, clock: ManualClock, after: timedelta = POLL) -> None:

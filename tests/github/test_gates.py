@@ -14,7 +14,7 @@ from bot.domain.hotfix import EventKind, Stage
 from bot.domain.transitions import Refused
 from bot.service.clock import ManualClock
 from bot.service.jobs import CODE_HOST, CodeHostJob
-from tests.github.conftest import BRANCH, CI_WAIT, approved, in_review, poll
+from tests.github.conftest import BRANCH, CI_WAIT, approved, in_review, kinds, poll, stage
 from tests.support.driver import Driver, Posted
 from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import Clone, Remote
@@ -30,14 +30,6 @@ def shipped(driver: Driver, github: FakeGitHub, clock: ManualClock, hotfix: Post
     clock.advance(timedelta(minutes=30))
     driver.bot.service.timers.fire_due_timers()
     driver.settle()
-
-
-def kinds(driver: Driver, key: str) -> list[EventKind]:
-    return [e.kind for e in driver.bot.service.read.timeline(key)[1]]
-
-
-def stage(driver: Driver, key: str) -> Stage:
-    return driver.bot.service.read.get(key).stage
 
 
 @pytest.fixture

@@ -17,10 +17,8 @@ SECURITY_CONFIG = GITHUB_CONFIG.replace('reviewer = ["UREV1", "UREV2"]', 'review
 
 
 @pytest.fixture
-def config_path(tmp_path: Path, remote_url: str) -> Path:
-    path = tmp_path / "hotfix.toml"
-    path.write_text(SECURITY_CONFIG.format(remote=remote_url))
-    return path
+def config_text() -> str:
+    return SECURITY_CONFIG
 
 
 def test_a_security_reviewers_approval_on_github_completes_the_review(

@@ -18,10 +18,8 @@ TRUNK_CONFIG = GITHUB_CONFIG.replace('flow = "production-tag"', 'flow = "trunk"'
 
 
 @pytest.fixture
-def config_path(tmp_path: Path, remote_url: str) -> Path:
-    path = tmp_path / "hotfix.toml"
-    path.write_text(TRUNK_CONFIG.format(remote=remote_url))
-    return path
+def config_text() -> str:
+    return TRUNK_CONFIG
 
 
 def test_tag_and_deploy_merges_the_pull_request_then_tags_its_merge_commit(

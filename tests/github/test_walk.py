@@ -7,18 +7,10 @@ from pathlib import Path
 
 from bot.domain.hotfix import EventKind, Stage
 from bot.service.clock import ManualClock
-from tests.github.conftest import BRANCH, approved, in_review, poll
+from tests.github.conftest import BRANCH, approved, in_review, kinds, poll, stage
 from tests.support.driver import Driver, message_text
 from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import Remote
-
-
-def kinds(driver: Driver, key: str) -> list[EventKind]:
-    return [e.kind for e in driver.bot.service.read.timeline(key)[1]]
-
-
-def stage(driver: Driver, key: str) -> Stage:
-    return driver.bot.service.read.get(key).stage
 
 
 def test_declare_to_close_on_github(driver: Driver, github: FakeGitHub, remote: Remote, tmp_path: Path,

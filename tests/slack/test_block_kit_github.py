@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from bot.service.clock import ManualClock
-from tests.github.conftest import bot, config_path, env, github, poll  # noqa: F401
+from tests.github.conftest import bot, config_path, config_text, env, github, poll  # noqa: F401
 from tests.slack.test_block_kit_surfaces import BRANCH, declare_longest, many_people
 from tests.support.driver import Driver, Posted
 from tests.support.fake_github import FakeGitHub

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.service.clock import ManualClock
-from tests.github.conftest import approved, bot, config_path, env, github, in_review, poll  # noqa: F401
+from tests.github.conftest import approved, bot, config_path, config_text, env, github, in_review, poll  # noqa: F401
 from tests.support.driver import Driver
 from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import Remote

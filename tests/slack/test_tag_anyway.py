@@ -6,7 +6,9 @@ import pytest
 
 from bot.service.clock import ManualClock
 from bot.standins import payloads
-from tests.github.conftest import CI_WAIT, approved, bot, config_path, env, github, in_review, poll  # noqa: F401
+from tests.github.conftest import (  # noqa: F401  (fixtures)
+    CI_WAIT, approved, bot, config_path, config_text, env, github, in_review, poll,
+)
 from tests.support.driver import Driver, Posted, find_button
 from tests.support.fake_github import FakeGitHub
 from tests.support.gitrepos import Remote
